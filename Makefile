@@ -1,0 +1,58 @@
+# gpushare — two commands:
+#   make demo   installs missing Debian packages, builds, runs the demo
+#   make test   same set-up, then every C++ and Python test
+# Other targets: build, python, bench, clean.
+
+SHELL := /bin/bash
+BUILD ?= build
+JOBS ?= 2
+VENV ?= .venv
+PY := $(VENV)/bin/python
+DATA ?= ../shared/data
+
+DEB_PACKAGES := cmake g++ make libeigen3-dev pybind11-dev python3-pybind11 catch2 libbenchmark-dev \
+  nlohmann-json3-dev libcpp-httplib-dev python3-dev python3-venv python3-pip python3-setuptools \
+  python3-wheel python3-numpy python3-pandas python3-matplotlib python3-pytest python3-hypothesis \
+  python3-nbclient python3-nbformat python3-ipykernel python3-dask python3-distributed
+
+.PHONY: all deps build python test test-cpp test-python demo bench clean
+
+all: build
+
+# Installs only what is missing; apt-get update runs once, when something is.
+deps:
+	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages:" $$missing; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+build: deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DGPUSHARE_BUILD_TESTS=ON -DGPUSHARE_BUILD_EXAMPLES=ON \
+	  -DGPUSHARE_BUILD_BENCHMARKS=ON >/dev/null
+	cmake --build $(BUILD) -j $(JOBS)
+
+# The Python package, installed into .venv made from Debian's interpreter (see DEVELOPERS.md).
+$(VENV)/bin/python:
+	/usr/bin/python3 -m venv --system-site-packages $(VENV)
+
+python: deps $(VENV)/bin/python
+	GPUSHARE_BUILD_JOBS=$(JOBS) $(PY) -m pip install --quiet --no-build-isolation --no-index --no-deps .
+
+test-cpp: build
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+
+test-python: python
+	cd tests/python && ../../$(PY) -m pytest -q -p no:cacheprovider .
+
+test: test-cpp test-python
+
+demo: build
+	$(BUILD)/examples/quickstart
+
+bench: build
+	$(BUILD)/bench/bench_schedule --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+
+clean:
+	rm -rf $(BUILD) $(VENV) *.egg-info python/*.egg-info

@@ -1,0 +1,13 @@
+// gpushare._core: the compiled half of the Python package.  Private: import `gpushare`.
+#include <gpushare/version.hpp>
+
+#include "bindings.hpp"
+
+PYBIND11_MODULE(_core, m) {
+  m.doc() = "gpushare compiled core (private; use the gpushare package)";
+  m.attr("__version__") = gpushare::version();
+  gpushare_py::bind_errors(m);
+  gpushare_py::bind_model(m);
+  gpushare_py::bind_solve(m);
+  gpushare_py::bind_conform(m);
+}
