@@ -44,7 +44,7 @@ test-cpp: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 
 test-python: python
-	cd tests/python && ../../$(PY) -m pytest -q -p no:cacheprovider .
+	$(PY) -m pytest -q -p no:cacheprovider tests/python
 
 test: test-cpp test-python
 
