@@ -15,7 +15,7 @@ DEB_PACKAGES := cmake g++ make libeigen3-dev pybind11-dev python3-pybind11 catch
   python3-wheel python3-numpy python3-pandas python3-matplotlib python3-pytest python3-hypothesis \
   python3-nbclient python3-nbformat python3-ipykernel python3-dask python3-distributed
 
-.PHONY: all deps build python test test-cpp test-python demo bench clean
+.PHONY: all deps build build-asan python test test-cpp test-asan test-python demo bench clean
 
 all: build
 
@@ -43,10 +43,20 @@ python: deps $(VENV)/bin/python
 test-cpp: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 
+# The C++ tests again under AddressSanitizer + UndefinedBehaviorSanitizer (any report fails).
+build-asan: deps
+	cmake -S . -B $(BUILD)-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGPUSHARE_BUILD_TESTS=ON \
+	  -DGPUSHARE_BUILD_EXAMPLES=OFF -DGPUSHARE_SANITIZE=ON >/dev/null
+	cmake --build $(BUILD)-asan -j $(JOBS)
+
+test-asan: build-asan
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --test-dir $(BUILD)-asan --output-on-failure -j $(JOBS)
+
 test-python: python
 	$(PY) -m pytest -q -p no:cacheprovider tests/python
 
-test: test-cpp test-python
+test: test-cpp test-asan test-python
 
 demo: build
 	$(BUILD)/examples/quickstart
