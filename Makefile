@@ -15,7 +15,7 @@ DEB_PACKAGES := cmake g++ make libeigen3-dev pybind11-dev python3-pybind11 catch
   python3-wheel python3-numpy python3-pandas python3-matplotlib python3-pytest python3-hypothesis \
   python3-nbclient python3-nbformat python3-ipykernel python3-dask python3-distributed
 
-.PHONY: all deps build build-asan python test test-cpp test-asan test-python demo bench clean
+.PHONY: all deps build build-asan build-fuzz python test test-cpp test-asan test-python demo bench fuzz clean
 
 all: build
 
@@ -57,6 +57,26 @@ test-python: python
 	$(PY) -m pytest -q -p no:cacheprovider tests/python
 
 test: test-cpp test-asan test-python
+
+# libFuzzer targets (fuzz/fuzz_*.cpp), each run for FUZZ_SECONDS with its corpus in
+# $(BUILD)-fuzz/corpus/NAME, seeded from the ../shared/data folders fuzz/seeds.txt names for it.
+FUZZ_SECONDS ?= 60
+FUZZ_PACKAGES := clang libclang-rt-14-dev
+build-fuzz: deps
+	@missing=$$(for p in $(FUZZ_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; fi
+	CXX=clang++ cmake -S . -B $(BUILD)-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGPUSHARE_BUILD_TESTS=OFF \
+	  -DGPUSHARE_BUILD_EXAMPLES=OFF -DGPUSHARE_BUILD_FUZZERS=ON >/dev/null
+	cmake --build $(BUILD)-fuzz -j $(JOBS)
+
+fuzz: build-fuzz
+	@set -e; for f in $(BUILD)-fuzz/fuzz/fuzz_*; do [ -x "$$f" ] || continue; n=$$(basename $$f); \
+	  mkdir -p $(BUILD)-fuzz/corpus/$$n; echo "== $$n ($(FUZZ_SECONDS) s)"; \
+	  seeds=$$(awk -v n=$$n '$$1 == n { for (i = 2; i <= NF; i++) printf "$(DATA)/%s ", $$i }' fuzz/seeds.txt); \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $(BUILD)-fuzz/corpus/$$n $$seeds 2>&1 | \
+	  grep -E "^(stat::|#[0-9]+ +DONE|==|SUMMARY|INFO: Loaded)" || true; \
+	  done
 
 demo: build
 	$(BUILD)/examples/quickstart
