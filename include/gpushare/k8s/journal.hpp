@@ -1,0 +1,153 @@
+// gpushare/k8s/journal.hpp — an append-only journal of allocations, so a service that keeps
+// its cluster in memory survives restarts.  Needs nlohmann_json.
+//
+// Every committed allocate and release is appended as one JSON line and flushed before the
+// caller answers its client; `replay` rebuilds the allocations on a cluster that already has
+// its nodes.  A torn last line (the process died mid-write) is reported and ignored; any other
+// bad line is an error naming the file and line, and nothing is applied.
+//
+// @code
+//   gpushare::k8s::Journal journal("/var/lib/gpushare/state.jsonl");
+//   auto report = journal.replay(cluster);      // after a restart
+//   cluster.allocate(p); journal.append_allocate(p);
+// @endcode
+#pragma once
+
+#include <cstdio>
+#include <fstream>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "../model/cluster.hpp"
+#include "../model/errors.hpp"
+
+namespace gpushare {
+namespace k8s {
+
+/// @brief Placement as JSON: {"request","node","gpus","milli_per_gpu","mib_per_gpu","cpu_milli","host_mib"}.
+inline nlohmann::json placement_to_json(const Placement& p) {
+  return {{"request", p.request}, {"node", p.node}, {"gpus", p.gpus}, {"milli_per_gpu", p.milli_per_gpu},
+          {"mib_per_gpu", p.mib_per_gpu}, {"cpu_milli", p.cpu_milli}, {"host_mib", p.host_mib}};
+}
+
+/// @brief Reads a placement written by placement_to_json; the node index is looked up in
+/// `cluster`.  Throws ParseError / NotFound naming `what` and the field.
+inline Placement placement_from_json(const nlohmann::json& j, const Cluster& cluster, const std::string& what) {
+  auto get = [&](const char* key) -> const nlohmann::json& {
+    if (!j.is_object() || !j.contains(key)) throw ParseError(what + ": missing field '" + key + "'");
+    return j.at(key);
+  };
+  try {
+    Placement p;
+    p.request = get("request").get<std::string>();
+    p.node = get("node").get<std::string>();
+    p.gpus = get("gpus").get<std::vector<int>>();
+    p.milli_per_gpu = get("milli_per_gpu").get<std::int64_t>();
+    p.mib_per_gpu = get("mib_per_gpu").get<std::int64_t>();
+    p.cpu_milli = get("cpu_milli").get<std::int64_t>();
+    p.host_mib = get("host_mib").get<std::int64_t>();
+    auto idx = cluster.find_node(p.node);
+    if (!idx) throw NotFound(what + ": node '" + p.node + "' is not in the cluster");
+    p.node_index = *idx;
+    return p;
+  } catch (const nlohmann::json::exception& e) {
+    throw ParseError(what + ": wrong type: " + e.what());
+  }
+}
+
+/// @brief What `Journal::replay` did.
+struct ReplayReport {
+  std::size_t applied = 0;            ///< operations applied
+  std::vector<std::string> problems;  ///< operations that could not be applied, and why
+  bool torn_tail = false;             ///< the last line was incomplete and was ignored
+};
+
+/// @brief Append-only JSON-lines journal of allocate/release operations.
+class Journal {
+ public:
+  explicit Journal(std::string path) : path_(std::move(path)) {}
+  const std::string& path() const { return path_; }
+
+  /// @brief Appends an allocation and flushes it to the file.
+  void append_allocate(const Placement& p) { append({{"op", "allocate"}, {"placement", placement_to_json(p)}}); }
+  /// @brief Appends a release and flushes it to the file.
+  void append_release(const std::string& request) { append({{"op", "release"}, {"request", request}}); }
+
+  /// @brief Applies the journal to `cluster` (which must have the nodes and no allocations the
+  /// journal repeats).  Operations that no longer apply (a node gone, capacity changed) are
+  /// listed in the report, never skipped silently.  A malformed line that is not the last one
+  /// throws ParseError naming file and line, and then nothing has been applied.
+  ReplayReport replay(Cluster& cluster) const {
+    std::ifstream in(path_);
+    ReplayReport report;
+    if (!in) return report;  // no journal yet: a fresh start
+    std::vector<std::pair<std::size_t, nlohmann::json>> ops;
+    std::string line;
+    std::size_t number = 0;
+    bool ended_with_newline = true;
+    while (std::getline(in, line)) {
+      ++number;
+      ended_with_newline = !in.eof();
+      if (line.empty()) continue;
+      try {
+        ops.emplace_back(number, nlohmann::json::parse(line));
+      } catch (const nlohmann::json::parse_error& e) {
+        if (!ended_with_newline) {
+          report.torn_tail = true;
+          break;
+        }
+        throw ParseError(path_ + ":" + std::to_string(number) + ": not a JSON line: " + e.what());
+      }
+    }
+    for (const auto& [n, op] : ops) {
+      const std::string where = path_ + ":" + std::to_string(n);
+      try {
+        const std::string kind = op.value("op", "");
+        if (kind == "allocate") {
+          cluster.allocate(placement_from_json(op.value("placement", nlohmann::json()), cluster, where));
+        } else if (kind == "release") {
+          cluster.release(op.value("request", ""));
+        } else {
+          throw ParseError(where + ": unknown op '" + kind + "'");
+        }
+        ++report.applied;
+      } catch (const Error& e) {
+        report.problems.push_back(e.what());
+      }
+    }
+    return report;
+  }
+
+  /// @brief Rewrites the journal as one allocate line per live allocation of `cluster`
+  /// (compaction); written to a temporary file and renamed over the old one.
+  void compact(const Cluster& cluster) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const std::string tmp = path_ + ".tmp";
+    {
+      std::ofstream out(tmp, std::ios::trunc);
+      for (const Placement& p : cluster.allocations())
+        out << nlohmann::json{{"op", "allocate"}, {"placement", placement_to_json(p)}}.dump() << '\n';
+      out.flush();
+      if (!out) throw Error(ErrorKind::conflict, "journal " + tmp + ": write failed");
+    }
+    if (std::rename(tmp.c_str(), path_.c_str()) != 0) throw Error(ErrorKind::conflict, "journal " + path_ + ": rename failed");
+  }
+
+ private:
+  void append(const nlohmann::json& j) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::ofstream out(path_, std::ios::app);
+    out << j.dump() << '\n';
+    out.flush();
+    if (!out) throw Error(ErrorKind::conflict, "journal " + path_ + ": write failed");
+  }
+
+  std::string path_;
+  std::mutex mutex_;
+};
+
+}  // namespace k8s
+}  // namespace gpushare
