@@ -96,19 +96,20 @@ struct has_choose_gpus<P, std::void_t<decltype(std::declval<P&>().choose_gpus(
                               std::declval<const NodeView&>(), std::declval<const Request&>(),
                               std::declval<GpuChoice&>()))>> : std::true_type {};
 
+}  // namespace detail
+
+/// @brief GPUs of one node for `r` under `policy`: the policy's own `choose_gpus` if it has
+/// one, otherwise `choose_gpus(v, r, policy.gpu_fit, c)`.  False if the demand does not fit.
 template <class P>
-bool policy_choose(P& policy, const NodeView& v, const Request& r, GpuChoice& c) {
-  if constexpr (has_choose_gpus<P>::value) {
+bool policy_choose_gpus(P& policy, const NodeView& v, const Request& r, GpuChoice& c) {
+  if constexpr (detail::has_choose_gpus<P>::value) {
     return policy.choose_gpus(v, r, c);
   } else {
     return choose_gpus(v, r, policy.gpu_fit, c);
   }
 }
 
-inline bool node_resources_fit(const NodeView& v, const Request& r) {
-  return v.free_cpu_milli >= r.cpu_milli && v.free_host_mib >= r.host_mib;
-}
-
+/// @brief The Placement of request `r` on node `node` of `c` with the given GPUs.
 inline Placement make_placement(const Cluster& c, std::size_t node, const Request& r, std::vector<int> gpus) {
   Placement p;
   p.request = r.name;
@@ -120,6 +121,11 @@ inline Placement make_placement(const Cluster& c, std::size_t node, const Reques
   p.cpu_milli = r.cpu_milli;
   p.host_mib = r.host_mib;
   return p;
+}
+
+namespace detail {
+inline bool node_resources_fit(const NodeView& v, const Request& r) {
+  return v.free_cpu_milli >= r.cpu_milli && v.free_host_mib >= r.host_mib;
 }
 
 // Single-GPU best fit from the index: the first key (least free milli, then MiB, then lowest
@@ -145,7 +151,7 @@ std::optional<ScheduleResult> schedule_from_index(const Cluster& c, const Reques
   const std::optional<Score> s = policy.score(c.view(node), r, choice);
   if (!s) return std::nullopt;
   out.score = *s;
-  out.placement = make_placement(c, node, r, {gpu});
+  out.placement = gpushare::make_placement(c, node, r, {gpu});
   return out;
 }
 }  // namespace detail
@@ -171,7 +177,7 @@ ScheduleResult schedule(const Cluster& cluster, const Request& request, Policy&&
   std::optional<std::size_t> best;
   for (std::size_t i = 0; i < cluster.size(); ++i) {
     const NodeView v = cluster.view(i);
-    if (!detail::node_resources_fit(v, request) || !detail::policy_choose(policy, v, request, choice)) continue;
+    if (!detail::node_resources_fit(v, request) || !policy_choose_gpus(policy, v, request, choice)) continue;
     const std::optional<Score> s = policy.score(v, request, choice);
     if (!s) continue;
     if (!best || *s > out.score) {
@@ -184,7 +190,7 @@ ScheduleResult schedule(const Cluster& cluster, const Request& request, Policy&&
     }
   }
   if (best) {
-    out.placement = detail::make_placement(cluster, *best, request, std::move(best_choice.gpus));
+    out.placement = make_placement(cluster, *best, request, std::move(best_choice.gpus));
     return out;
   }
   if (options.explain) {
