@@ -2,6 +2,8 @@
 
 Subcommands
 -----------
+inspect --url URL | --file FILE
+    Print an extender's allocation state per node and GPU, like ``kubectl inspect gpushare``.
 conform FILE...
     Run conformance suite files (format: ``shared/data/conformance/README.md``).  Prints one
     line per failed case (id, expected, got) and closes with ``N passed, M failed``.  Exit
@@ -12,6 +14,7 @@ conform FILE...
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from typing import List, Optional, Sequence
@@ -47,6 +50,23 @@ def _cmd_conform(args: argparse.Namespace) -> int:
     return status
 
 
+def _cmd_inspect(args: argparse.Namespace) -> int:
+    from .inspect import fetch_inspect, format_inspect
+
+    try:
+        if args.url:
+            doc = fetch_inspect(args.url)
+        else:
+            with open(args.file, encoding="utf-8") as f:
+                doc = json.load(f)
+        text = json.dumps(doc, indent=2) if args.json else format_inspect(doc)
+    except (OSError, ValueError) as e:
+        print(f"gpushare inspect: {e}", file=sys.stderr)
+        return 2
+    print(text)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="gpushare", description="GPU-sharing placement, simulation and conformance tools.")
     p.add_argument("--version", action="version", version=f"gpushare {_core.__version__}")
@@ -55,6 +75,12 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("files", nargs="+", metavar="FILE", help="suite JSON files")
     c.add_argument("-v", "--verbose", action="store_true", help="also print a summary line per file")
     c.set_defaults(func=_cmd_conform)
+    i = sub.add_parser("inspect", help="print per node and GPU allocated/total memory and compute (like kubectl inspect gpushare)")
+    src = i.add_mutually_exclusive_group(required=True)
+    src.add_argument("--url", help="an extender's inspect URL, e.g. http://127.0.0.1:39999/inspect")
+    src.add_argument("--file", help="an inspect JSON document")
+    i.add_argument("--json", action="store_true", help="print the JSON document instead of the table")
+    i.set_defaults(func=_cmd_inspect)
     return p
 
 

@@ -30,6 +30,7 @@
 
 #include "../solve/registry.hpp"
 #include "extender_v1.hpp"
+#include "inspect.hpp"
 #include "journal.hpp"
 
 namespace gpushare {
@@ -242,7 +243,9 @@ class ExtenderService {
   /// the cluster totals, as JSON (what `GET /inspect` serves).
   nlohmann::json inspect() const {
     std::lock_guard<std::mutex> lock(mutex_);
-    return inspect_json(cluster_, pods_, dropped_);
+    std::vector<std::string> pending;
+    for (const auto& kv : pods_) pending.push_back(kv.first);
+    return inspect_json(cluster_, pending, dropped_);
   }
 
  private:
@@ -250,35 +253,6 @@ class ExtenderService {
     nlohmann::json pod;
     Request request;
   };
-
-  static nlohmann::json inspect_json(const Cluster& c, const std::map<std::string, PendingPod>& pods,
-                                     const std::vector<std::string>& dropped) {
-    nlohmann::json nodes = nlohmann::json::array();
-    std::int64_t milli_total = 0, milli_used = 0, mib_total = 0, mib_used = 0;
-    std::map<std::size_t, std::vector<std::string>> pods_on;
-    for (const Placement& p : c.allocations()) pods_on[p.node_index].push_back(p.request);
-    for (std::size_t i = 0; i < c.size(); ++i) {
-      const NodeView v = c.view(i);
-      nlohmann::json gpus = nlohmann::json::array();
-      for (int g = 0; g < v.gpu_count(); ++g) {
-        const Gpu& gpu = v.gpu(g);
-        const std::int64_t um = gpu.milli_total - v.free_milli[g], uy = gpu.mib_total - v.free_mib[g];
-        gpus.push_back({{"index", g}, {"model", gpu.model}, {"healthy", gpu.healthy}, {"milli_used", um},
-                        {"milli_total", gpu.milli_total}, {"mib_used", uy}, {"mib_total", gpu.mib_total}});
-        milli_total += gpu.milli_total;
-        milli_used += um;
-        mib_total += gpu.mib_total;
-        mib_used += uy;
-      }
-      nodes.push_back({{"name", v.name()}, {"gpus", gpus}, {"pods", pods_on[i]}});
-    }
-    nlohmann::json pending = nlohmann::json::array();
-    for (const auto& kv : pods) pending.push_back(kv.first);
-    return {{"nodes", nodes},
-            {"pending_pods", pending},
-            {"dropped_allocations", dropped},
-            {"total", {{"milli_used", milli_used}, {"milli_total", milli_total}, {"mib_used", mib_used}, {"mib_total", mib_total}}}};
-  }
 
   void learn_nodes(const ExtenderArgs& args) {
     if (args.nodes)
