@@ -198,10 +198,9 @@ void bind_model(py::module_& m) {
       .def(py::pickle(
           [](const Cluster& c) { return py::make_tuple(c.nodes(), c.allocations()); },
           [](py::tuple t) {
-            // Health flags travel with the nodes; allocations are re-applied through the checked path.
-            Cluster c(t[0].cast<std::vector<Node>>());
-            for (const Placement& p : t[1].cast<std::vector<Placement>>()) c.allocate(p);
-            return c;
+            // Allocations are re-applied through the checked path, including those on GPUs that
+            // turned unhealthy after the work was placed.
+            return Cluster::restore(t[0].cast<std::vector<Node>>(), t[1].cast<std::vector<Placement>>());
           }))
       .def("__repr__", [](const Cluster& c) {
         return "Cluster(nodes=" + std::to_string(c.size()) + ", gpus=" + std::to_string(c.gpu_count()) +

@@ -3,6 +3,8 @@
 // Every error path raises a typed error with a clear message and changes nothing.
 #include <catch2/catch.hpp>
 
+#include <map>
+
 #include "helpers.hpp"
 
 using namespace gpushare;
@@ -280,4 +282,88 @@ TEST_CASE("explanations name the classic fragmentation case", "[explain]") {
   res = schedule(c, r, BestFit{});
   CHECK(res.rejections[0].reason == RejectReason::gpu_model);
   CHECK(res.explain().find("allowed: A100") != std::string::npos);
+}
+
+TEST_CASE("random operations including node add/remove and GPU health match a reference model", "[property]") {
+  // The reference keeps only the node list and the live placements (by node name) and
+  // recomputes every free capacity from scratch.
+  std::mt19937_64 rng(13);
+  for (int trial = 0; trial < 150; ++trial) {
+    Cluster c;
+    std::map<std::string, Placement> ref;  // request -> placement (node by name)
+    int next_node = 0;
+    for (int step = 0; step < 150; ++step) {
+      const auto before = c.snapshot();
+      const std::size_t nodes_before = c.size();
+      const int op = static_cast<int>(gstest::uniform(rng, 0, 9));
+      try {
+        if (op == 0 || c.size() == 0) {
+          c.add_node(gstest::random_node(rng, "n" + std::to_string(next_node++)));
+        } else if (op == 1) {
+          const auto& n = c.nodes()[static_cast<std::size_t>(gstest::uniform(rng, 0, static_cast<std::int64_t>(c.size()) - 1))];
+          const std::string name = n.name;
+          bool busy = false;
+          for (const auto& kv : ref) busy = busy || kv.second.node == name;
+          if (busy) {
+            REQUIRE_THROWS_AS(c.remove_node(name), ConflictError);
+          } else {
+            c.remove_node(name);
+            REQUIRE_FALSE(c.find_node(name));
+          }
+        } else if (op == 2) {
+          const std::size_t i = static_cast<std::size_t>(gstest::uniform(rng, 0, static_cast<std::int64_t>(c.size()) - 1));
+          const int g = static_cast<int>(c.nodes()[i].gpus.size());
+          if (g) c.set_gpu_healthy(i, static_cast<int>(gstest::uniform(rng, 0, g - 1)), gstest::uniform(rng, 0, 2) != 0);
+        } else if (op <= 6) {
+          gpushare::AnyPolicy p = make_policy(policy_names()[static_cast<std::size_t>(gstest::uniform(rng, 0, 4))], 1);
+          Request r = gstest::random_request(rng, "r" + std::to_string(step));
+          auto res = schedule(c, r, p);
+          if (res) {
+            c.allocate(*res.placement);
+            ref[r.name] = *res.placement;
+          }
+        } else if (!ref.empty()) {
+          auto it = ref.begin();
+          std::advance(it, gstest::uniform(rng, 0, static_cast<std::int64_t>(ref.size()) - 1));
+          c.release(it->first);
+          ref.erase(it);
+        }
+      } catch (const ConflictError&) {
+        REQUIRE(c.snapshot() == before);
+        REQUIRE(c.size() == nodes_before);
+      }
+      // Reference comparison: same live requests on the same nodes and GPUs, usage recomputed.
+      REQUIRE(c.allocation_count() == ref.size());
+      for (const auto& kv : ref) {
+        const Placement* p = c.allocation(kv.first);
+        REQUIRE(p);
+        REQUIRE(p->node == kv.second.node);
+        REQUIRE(p->gpus == kv.second.gpus);
+        REQUIRE(c.nodes()[p->node_index].name == p->node);
+      }
+      REQUIRE(c.snapshot() == gstest::recompute(c));
+      check_within_capacity(c);
+    }
+  }
+}
+
+TEST_CASE("remove_node keeps work on GPUs that turned unhealthy elsewhere", "[regression]") {
+  // Regression: remove_node rebuilt the cluster through allocate(), which refuses unhealthy
+  // GPUs, so removing any node threw when another node had work on an unhealthy GPU.
+  Cluster c;
+  for (const char* name : {"a", "b"}) {
+    Node n{name, 8000, 32768, {}, {}};
+    n.gpus.push_back({0, "T4", 1000, 16384});
+    c.add_node(n);
+  }
+  c.allocate(Placement{"job", "b", 1, {0}, 300, 0, 0, 0});
+  c.set_gpu_healthy(1, 0, false);
+  c.remove_node("a");
+  REQUIRE(c.size() == 1);
+  REQUIRE(c.allocation("job")->node_index == 0);
+  CHECK(c.free_milli(0, 0) == 700);
+  CHECK_FALSE(c.nodes()[0].gpus[0].healthy);
+  CHECK(c.free_gpu_index().size() == 0);
+  CHECK_THROWS_WITH(c.remove_node("b"), Catch::Contains("request job is still allocated on it"));
+  CHECK_THROWS_AS(c.remove_node("zz"), NotFound);
 }

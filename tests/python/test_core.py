@@ -183,3 +183,14 @@ def test_value_types_repr_and_pickle():
     assert "Cluster(nodes=1" in repr(c)
     assert gs.choose_gpus(c, 0, gs.Request("q", gpu_count=2, gpu_milli=500), gs.GpuFit.best) == [0, 1]
     assert gs.diagnose(c, 0, gs.Request("q", gpu_count=3, gpu_milli=500)).reason == gs.RejectReason.gpu_count
+
+
+def test_pickle_keeps_work_on_a_gpu_that_turned_unhealthy():
+    # Regression: unpickling re-allocated through allocate(), which refuses unhealthy GPUs.
+    c = make_cluster()
+    c.allocate(gs.Placement("job", "n1", 0, [0], 300))
+    c.set_gpu_healthy(0, 0, False)
+    c2 = pickle.loads(pickle.dumps(c))
+    assert c2.snapshot() == c.snapshot()
+    assert not c2.nodes[0].gpus[0].healthy
+    assert c2.allocations() == c.allocations()

@@ -88,6 +88,49 @@ class Cluster {
     return i;
   }
 
+  /// @brief Removes the node called `name`.  Throws NotFound if there is none and ConflictError
+  /// if anything is still allocated on it; the cluster is unchanged on error.  Nodes after it
+  /// move down one index (live allocations are renumbered; Placements held by callers keep
+  /// their old `node_index`, so re-read them with `allocation(name)`).
+  void remove_node(const std::string& name) {
+    const std::size_t i = node_index(name);
+    for (const auto& kv : allocations_) {
+      if (kv.second.node_index == i) {
+        throw ConflictError("remove node " + name + ": request " + kv.first + " is still allocated on it");
+      }
+    }
+    std::vector<Node> rest;
+    rest.reserve(nodes_.size() - 1);
+    for (std::size_t k = 0; k < nodes_.size(); ++k)
+      if (k != i) rest.push_back(nodes_[k]);
+    std::vector<Placement> live;
+    for (const auto& kv : allocations_) {
+      live.push_back(kv.second);
+      if (live.back().node_index > i) --live.back().node_index;
+    }
+    Cluster next = restore(std::move(rest), live);
+    next.version_ = version_ + 1;
+    *this = std::move(next);
+  }
+
+  /// @brief A cluster with `nodes` (health flags included) and `allocations` applied, as a
+  /// copy or a saved state would have them.  Allocations on GPUs that are unhealthy now are
+  /// restored too (work stays on a GPU that turned unhealthy); capacity and shape are still
+  /// checked and any violation throws.
+  static Cluster restore(std::vector<Node> nodes, const std::vector<Placement>& allocations) {
+    std::vector<std::pair<std::size_t, int>> unhealthy;
+    for (std::size_t i = 0; i < nodes.size(); ++i)
+      for (Gpu& g : nodes[i].gpus)
+        if (!g.healthy) {
+          unhealthy.emplace_back(i, g.index);
+          g.healthy = true;
+        }
+    Cluster c(std::move(nodes));
+    for (const Placement& p : allocations) c.allocate(p);
+    for (const auto& [node, gpu] : unhealthy) c.set_gpu_healthy(node, gpu, false);
+    return c;
+  }
+
   std::size_t size() const { return nodes_.size(); }
   const std::vector<Node>& nodes() const { return nodes_; }
   /// @brief The node at index i; throws NotFound if out of range.
