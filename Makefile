@@ -59,7 +59,8 @@ test-python: python
 test: test-cpp test-asan test-python
 
 # libFuzzer targets (fuzz/fuzz_*.cpp), each run for FUZZ_SECONDS with its corpus in
-# $(BUILD)-fuzz/corpus/NAME, seeded from the ../shared/data folders fuzz/seeds.txt names for it.
+# $(BUILD)-fuzz/corpus/NAME, seeded from fuzz/corpus/NAME (small hand-made inputs, kept in git)
+# and from the ../shared/data folders fuzz/seeds.txt names for it.
 FUZZ_SECONDS ?= 60
 FUZZ_PACKAGES := clang libclang-rt-14-dev
 build-fuzz: deps
@@ -74,6 +75,7 @@ fuzz: build-fuzz
 	@set -e; for f in $(BUILD)-fuzz/fuzz/fuzz_*; do [ -x "$$f" ] || continue; n=$$(basename $$f); \
 	  mkdir -p $(BUILD)-fuzz/corpus/$$n; echo "== $$n ($(FUZZ_SECONDS) s)"; \
 	  seeds=$$(awk -v n=$$n '$$1 == n { for (i = 2; i <= NF; i++) printf "$(DATA)/%s ", $$i }' fuzz/seeds.txt); \
+	  [ -d fuzz/corpus/$$n ] && seeds="$$seeds fuzz/corpus/$$n"; \
 	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $(BUILD)-fuzz/corpus/$$n $$seeds 2>&1 | \
 	  grep -E "^(stat::|#[0-9]+ +DONE|==|SUMMARY|INFO: Loaded)" || true; \
 	  done
