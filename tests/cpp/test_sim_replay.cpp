@@ -190,3 +190,23 @@ TEST_CASE("reproduction: default trace, BestFit and FGD, median over seeds 42..5
     REQUIRE(std::abs(got - want) <= 0.5);
   }
 }
+
+TEST_CASE("fast engine makes the same decisions as the straightforward reference engine") {
+  auto all = load_openb_nodes(kDir + "/openb_node_list_gpu_node.csv");
+  std::vector<SimNode> nodes;
+  for (size_t i = 0; i < all.size(); i += 12) nodes.push_back(all[i]);  // ~100 nodes: the trace is tuned down
+  Replayer r(nodes, load_openb_pods(kDir + "/openb_pod_list_default.csv"));
+  for (const auto& name : sim_policy_names()) {
+    for (uint64_t seed : {1u, 2u}) {
+      auto a = r.run(sim_policy(name), seed, Engine::fast);
+      auto b = r.run(sim_policy(name), seed, Engine::reference);
+      INFO(name << " seed " << seed);
+      REQUIRE(a.pods_placed == b.pods_placed);
+      REQUIRE(a.allocated_milli == b.allocated_milli);
+      for (size_t k = 0; k < a.steps.size(); ++k) {
+        REQUIRE(a.steps[k].allocated_pct == b.steps[k].allocated_pct);
+        REQUIRE(a.steps[k].fragmentation_pct == Approx(b.steps[k].fragmentation_pct).margin(0.011));
+      }
+    }
+  }
+}

@@ -75,6 +75,12 @@ struct StepMetrics {
   int rows = 0;                   ///< per-pod samples averaged in this step (0 = no data: NaN)
 };
 
+/// @brief How run() evaluates scores: `fast` caches per (node, shape) and updates the cluster
+/// fragmentation incrementally; `reference` is the straightforward loop (every feasible node
+/// re-scored for every pod, cluster fragmentation summed over all nodes after every pod). Both
+/// make the same decisions; the reference exists for tests and the speed comparison.
+enum class Engine { fast, reference };
+
 /// @brief Outcome of one replay.
 struct ReplayResult {
   std::string policy;
@@ -127,7 +133,8 @@ class Replayer {
   int64_t cluster_gpu_milli() const { return base_.total_gpu_milli(); }
 
   /// @brief One replay of `policy` with `seed`.
-  ReplayResult run(const SimPolicy& policy, uint64_t seed) const {
+  ReplayResult run(const SimPolicy& policy, uint64_t seed, Engine engine = Engine::fast) const {
+    const bool fast = engine == Engine::fast;
     SimRng rng(seed);
     // 1. Submission order.
     std::vector<size_t> seq(pods_.size());
@@ -188,7 +195,7 @@ class Replayer {
     SimState st = base_;
     const size_t N = st.size(), S = shapes_.size();
     struct CacheEntry { uint32_t stamp = 0; int32_t gpu = -1; int64_t score = 0; };
-    std::vector<CacheEntry> cache(N * S);
+    std::vector<CacheEntry> cache(fast ? N * S : 1);
     std::vector<double> frag(N);
     double frag_sum = 0;
     for (size_t i = 0; i < N; ++i) frag_sum += (frag[i] = node_frag(st.node(i), target_));
@@ -229,9 +236,9 @@ class Replayer {
         size_t pick;
         int gpu_hint = -1;
         auto scored = [&](size_t i, int* gpu) -> int64_t {
-          CacheEntry& c = cache[i * S + it.shape_id];
+          CacheEntry& c = cache[fast ? i * S + it.shape_id : 0];
           const uint32_t stamp = st.node(i).version + 1;
-          if (c.stamp != stamp) {
+          if (!fast || c.stamp != stamp) {
             int g = -1;
             c.score = policy.score(st.node(i), s, target_, &g);
             c.gpu = g;
@@ -277,8 +284,13 @@ class Replayer {
           exclusive_gpus(n, s, ids);
         }
         st.place(pick, s, it.mem, ids);
-        frag_sum -= frag[pick];
-        frag_sum += (frag[pick] = node_frag(st.node(pick), target_));
+        if (fast) {
+          frag_sum -= frag[pick];
+          frag_sum += (frag[pick] = node_frag(st.node(pick), target_));
+        } else {
+          frag_sum = 0;
+          for (size_t i = 0; i < N; ++i) frag_sum += (frag[i] = node_frag(st.node(i), target_));
+        }
         res.pods_placed++;
         if (opt_.timed) {
           placed[ev.seq_pos].node = int64_t(pick);
