@@ -7,7 +7,7 @@ conform FILE...
     line per failed case (id, expected, got) and closes with ``N passed, M failed``.  Exit
     status 1 if any case failed or a file's suite is not supported by this build, 2 if a file
     cannot be read.
-replay --nodes CSV --pods CSV --policy NAME [--seeds 42-51] [--inflation 1.3] [--at 100]
+replay --nodes CSV --pods CSV --policy NAME [--seeds 42-51] [--inflation 1.3] [--at 100] [--plot PNG]
     Replay an openb trace with the FGD study's protocol and print the medians over seeds of
     allocated, unallocated and fragmented GPU % at the given arrived-demand step (default 100).
     ``--policy all`` runs the six policies of the study. Exit status 2 on unreadable input.
@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from typing import List, Optional, Sequence
 
 from . import _core
@@ -84,11 +85,26 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     seeds = args.seeds
     print(f"{len(nodes)} nodes, {len(pods)} pods, seeds {seeds[0]}..{seeds[-1]} ({len(seeds)}), "
           f"inflation {args.inflation}; medians at {args.at}% arrived")
-    print(f"{'policy':<14} {'allocated%':>11} {'unallocated%':>13} {'fragmented%':>12}")
+    print(f"{'policy':<14} {'allocated%':>11} {'unallocated%':>13} {'fragmented%':>12} {'seconds':>8}")
+    frames = []
     for n in names:
+        t0 = time.perf_counter()
         df = sim.replay(nodes, pods, policy=n, seeds=seeds, inflation=args.inflation, timed=args.timed)
+        secs = time.perf_counter() - t0
+        frames.append(df)
         row = sim.summary_at(df, args.at).iloc[0]
-        print(f"{n:<14} {row.allocated_pct:>11.2f} {row.unallocated_pct:>13.2f} {row.fragmentation_pct:>12.2f}")
+        print(f"{n:<14} {row.allocated_pct:>11.2f} {row.unallocated_pct:>13.2f} {row.fragmentation_pct:>12.2f}"
+              f" {secs:>8.2f}", flush=True)
+    if args.plot:
+        import pandas as pd
+
+        sim.plot(pd.concat(frames), args.plot, title=f"{os.path.basename(args.pods)}, median over {len(seeds)} seeds")
+        print(f"plot written to {args.plot}")
+    if args.csv:
+        import pandas as pd
+
+        pd.concat(frames).to_csv(args.csv, index=False)
+        print(f"per-step metrics written to {args.csv}")
     return 0
 
 
@@ -109,6 +125,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--inflation", type=float, default=1.3, help="arrived demand target x GPU capacity (1.3)")
     r.add_argument("--at", type=int, default=100, metavar="PCT", help="arrived-demand step to report (100)")
     r.add_argument("--timed", action="store_true", help="honour creation/deletion times instead of the protocol")
+    r.add_argument("--plot", default="", metavar="PNG", help="also write a plot of unallocated %% vs arrived %%")
+    r.add_argument("--csv", default="", metavar="CSV", help="also write every seed's per-step metrics")
     r.set_defaults(func=_cmd_replay)
     return p
 
