@@ -210,3 +210,27 @@ TEST_CASE("fast engine makes the same decisions as the straightforward reference
     }
   }
 }
+
+#include "gpushare/sim/convert.hpp"
+
+TEST_CASE("sim rows convert to model types and back") {
+  auto nodes = load_openb_nodes(kDir + "/openb_node_list_gpu_node.csv");
+  auto pods = load_openb_pods(kDir + "/openb_pod_list_default.csv");
+  for (size_t i = 0; i < nodes.size(); i += 50) {
+    gpushare::Node m = to_model_node(nodes[i]);
+    REQUIRE_NOTHROW(gpushare::validate(m));
+    SimNode back = to_sim_node(m);
+    REQUIRE(back.name == nodes[i].name);
+    REQUIRE(back.gpus == nodes[i].gpus);
+    REQUIRE(back.model == nodes[i].model);
+    REQUIRE(back.cpu_milli == nodes[i].cpu_milli);
+  }
+  for (size_t i = 0; i < pods.size(); i += 97) {
+    SimPod back = to_sim_pod(to_model_request(pods[i]));
+    REQUIRE(shape_of(back) == shape_of(pods[i]));
+    REQUIRE(back.memory_mib == pods[i].memory_mib);
+  }
+  gpushare::Node odd = to_model_node(nodes[0]);
+  odd.gpus[0].milli_total = 500;
+  REQUIRE_THROWS_AS(to_sim_node(odd), gpushare::InvalidArgument);
+}
