@@ -30,3 +30,8 @@
 #include "solve/node_policies.hpp"
 #include "solve/schedule.hpp"
 #include "solve/registry.hpp"
+#include "sim/openb.hpp"
+#include "sim/state.hpp"
+#include "sim/policies.hpp"
+#include "sim/replay.hpp"
+#include "sim/convert.hpp"

@@ -49,6 +49,7 @@ from ._core import (
     schedule,
     supported_suites,
 )
+from . import sim
 
 __all__ = [
     "BestFit",
@@ -81,5 +82,6 @@ __all__ = [
     "policy_names",
     "run_conformance",
     "schedule",
+    "sim",
     "supported_suites",
 ]

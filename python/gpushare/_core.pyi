@@ -1,6 +1,6 @@
 # Type stubs for gpushare._core, kept by hand next to python/src/*.cpp.
 # tests/python/test_stubs.py checks that every name listed here exists in the module.
-from typing import Dict, List, Optional, Sequence, Tuple, Union, overload
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union, overload
 
 import enum
 
@@ -214,3 +214,30 @@ def run_conformance(text: str, suite_dir: str = ".") -> SuiteReport: ...
 def supported_suites() -> List[str]: ...
 
 def inspect_json(cluster: Cluster, pending_pods: Sequence[str] = ...) -> str: ...
+# --- trace simulator (gpushare.sim wraps these) ---
+class SimNode:
+    name: str
+    cpu_milli: int
+    memory_mib: int
+    gpus: int
+    model: str
+    def __init__(self, name: str, cpu_milli: int, memory_mib: int, gpus: int, model: str = "") -> None: ...
+
+class SimPod:
+    name: str
+    cpu_milli: int
+    memory_mib: int
+    num_gpu: int
+    gpu_milli: int
+    gpu_spec: List[str]
+    creation_time: int
+    deletion_time: int
+    def __init__(self, name: str, cpu_milli: int, memory_mib: int, num_gpu: int, gpu_milli: int,
+                 gpu_spec: List[str] = ..., creation_time: int = -1, deletion_time: int = -1) -> None: ...
+
+def sim_load_openb_nodes(path: str) -> List[SimNode]: ...
+def sim_load_openb_pods(path: str) -> List[SimPod]: ...
+def sim_policy_names() -> List[str]: ...
+def sim_replay(nodes: List[SimNode], pods: List[SimPod], policy: str, seeds: List[int], inflation: float = 1.3,
+               shuffle: bool = True, timed: bool = False, max_pct: int = 130,
+               reference: bool = False) -> Dict[str, List[Any]]: ...

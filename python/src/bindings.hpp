@@ -9,4 +9,5 @@ void bind_model(pybind11::module_& m);
 void bind_solve(pybind11::module_& m);
 void bind_conform(pybind11::module_& m);
 void bind_inspect(pybind11::module_& m);
+void bind_sim(pybind11::module_& m);
 }  // namespace gpushare_py

@@ -1,0 +1,182 @@
+// gpushare/sim/policies.hpp — the trace simulator's node-scoring policies, as values in a
+// registry selectable by name: Random, DotProd, GpuClustering, GpuPacking, BestFit, FGD, exactly
+// as the FGD paper's simulator scores them (integer truncation and normalisation included).
+//
+// A policy is a plain value: a raw score function of (node state, pod shape, target workload),
+// whether the raw scores are min-max normalised over the feasible nodes, and how a GPU-sharing
+// pod's GPU is chosen. The replay picks the node with the highest score; ties go to the node
+// with the smallest per-seed priority. Adding a policy = one more register_sim_policy() call.
+//
+// @code
+//   const gpushare::sim::SimPolicy& p = gpushare::sim::sim_policy("FGD");
+//   int gpu = -1;
+//   int64_t s = p.score(state.node(0), shape, target, &gpu);
+// @endcode
+#pragma once
+
+#include <cmath>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "gpushare/model/errors.hpp"
+#include "gpushare/sim/state.hpp"
+
+namespace gpushare {
+namespace sim {
+
+/// @brief How a GPU-sharing pod's GPU is chosen on the selected node.
+enum class GpuSelect {
+  best_fit,    ///< least milli left among GPUs with enough, lowest index on ties
+  random,      ///< uniform among GPUs with enough left
+  from_score,  ///< the GPU the score function reported (FGD)
+};
+
+/// @brief A node-scoring policy of the simulator, as a value.
+struct SimPolicy {
+  std::string name;
+  /// Raw score of placing `s` on feasible node `n`; may set *gpu for GPU-sharing pods (from_score).
+  /// Must depend only on (n, s, target) so the replay may cache it per node state.
+  std::function<int64_t(const NodeState& n, const PodShape& s, const TargetWorkload& tw, int* gpu)> score;
+  bool normalize = false;       ///< min-max normalise raw scores over the feasible nodes (integer)
+  bool random_node = false;     ///< ignore scores: pick a feasible node uniformly at random
+  GpuSelect gpu_select = GpuSelect::best_fit;
+  std::string description;
+};
+
+namespace detail {
+
+constexpr double kMaxSpecCpu = 128000.0;
+constexpr double kMaxSpecGpu = 8000.0;
+
+inline int64_t score_zero(const NodeState&, const PodShape&, const TargetWorkload&, int*) { return 0; }
+
+inline int64_t score_dotprod(const NodeState& n, const PodShape& s, const TargetWorkload&, int*) {
+  if (n.cpu_left < s.cpu) return 0;
+  const double nc = double(n.cpu_left) / kMaxSpecCpu, ng = double(n.idle_milli()) / kMaxSpecGpu;
+  const double pc = double(s.cpu) / kMaxSpecCpu, pg = double(s.total_milli()) / kMaxSpecGpu;
+  const double v = 1.0 - (nc * pc + ng * pg) / 2.0;
+  return int64_t(100.0 * v);
+}
+
+inline int64_t score_clustering(const NodeState& n, const PodShape& s, const TargetWorkload&, int*) {
+  const int tag = affinity_tag(s);
+  if (tag < 0) return 0;
+  const int64_t base = 25 * (8000 - n.idle_milli()) / 8000;
+  if (n.affinity[tag] > 0) return n.affinity_tags == 1 ? base + 75 : base + 50;
+  return n.affinity_tags == 0 ? base + 25 : base;
+}
+
+inline int64_t score_packing(const NodeState& n, const PodShape& s, const TargetWorkload&, int*) {
+  if (s.num == 0) return 0;
+  int free = 0;
+  for (int g = 0; g < n.gpus; ++g) free += n.left[g] == 1000;
+  if (free == n.gpus) return std::max(33 - free, free);
+  // GPUs in ascending order of left (stable), first s.num with enough.
+  int idx[kMaxGpusPerNode];
+  for (int g = 0; g < n.gpus; ++g) idx[g] = g;
+  std::stable_sort(idx, idx + n.gpus, [&](int a, int b) { return n.left[a] < n.left[b]; });
+  int taken = 0, k = 0;
+  int64_t sum = 0;
+  for (int i = 0; i < n.gpus && taken < s.num; ++i) {
+    const int g = idx[i];
+    if (n.left[g] >= s.milli) {
+      ++taken;
+      k += n.left[g] == 1000;
+      sum += int64_t(n.left[g]) * 100 / 1000;
+    }
+  }
+  if (k > 0) return std::max<int64_t>(50 - k, 33);
+  return std::max<int64_t>(100 - sum / 10, 50);
+}
+
+inline int64_t score_bestfit(const NodeState& n, const PodShape& s, const TargetWorkload&, int*) {
+  const double raw = 0.5 * double(n.cpu_left - s.cpu) / kMaxSpecCpu +
+                     0.5 * double(n.idle_milli() - s.total_milli()) / kMaxSpecGpu;
+  return int64_t((1.0 - raw) * 100.0);
+}
+
+inline int64_t fgd_points(double f0, double f1) {
+  const double x = (f0 - f1) / 1000.0;
+  return int64_t(100.0 / (1.0 + std::exp(-x)));
+}
+
+inline int64_t score_fgd(const NodeState& n, const PodShape& s, const TargetWorkload& tw, int* gpu) {
+  const double f0 = node_frag(n, tw);
+  int16_t left[kMaxGpusPerNode];
+  for (int g = 0; g < n.gpus; ++g) left[g] = n.left[g];
+  if (s.is_share()) {
+    int64_t best = -1;
+    int best_g = -1;
+    for (int g = 0; g < n.gpus; ++g) {
+      if (n.left[g] < s.milli) continue;
+      bool seen = false;  // an earlier GPU with the same left gives the same frag: keep the lower index
+      for (int h = 0; h < g; ++h) seen = seen || n.left[h] == n.left[g];
+      if (seen) continue;
+      left[g] = int16_t(n.left[g] - s.milli);
+      const int64_t sc = fgd_points(f0, node_frag(n.cpu_left - s.cpu, left, n.gpus, n.model, tw));
+      left[g] = n.left[g];
+      if (sc > best) { best = sc; best_g = g; }
+    }
+    if (gpu) *gpu = best_g;
+    return best;
+  }
+  int ids[kMaxGpusPerNode];
+  const int k = exclusive_gpus(n, s, ids);
+  for (int i = 0; i < k; ++i) left[ids[i]] = int16_t(left[ids[i]] - s.milli);
+  return fgd_points(f0, node_frag(n.cpu_left - s.cpu, left, n.gpus, n.model, tw));
+}
+
+inline std::map<std::string, SimPolicy>& policy_table() {
+  static std::map<std::string, SimPolicy> t = [] {
+    std::map<std::string, SimPolicy> m;
+    auto add = [&m](SimPolicy p) { m[p.name] = std::move(p); };
+    add({"Random", &score_zero, false, true, GpuSelect::random,
+         "uniform over feasible nodes; sharing pods on a uniform GPU with enough left"});
+    add({"DotProd", &score_dotprod, false, false, GpuSelect::best_fit,
+         "int(100*(1 - <node free, pod demand>/2)) over (cpu/128000, gpu/8000): smallest alignment wins"});
+    add({"GpuClustering", &score_clustering, false, false, GpuSelect::best_fit,
+         "prefer nodes already running GPU pods of the same kind (share / n-GPU), then fuller nodes"});
+    add({"GpuPacking", &score_packing, false, false, GpuSelect::best_fit,
+         "prefer partly used GPUs, then partly used nodes, then idle nodes"});
+    add({"BestFit", &score_bestfit, true, false, GpuSelect::best_fit,
+         "least CPU+GPU left after placing, min-max normalised over feasible nodes"});
+    add({"FGD", &score_fgd, false, false, GpuSelect::from_score,
+         "fragmentation gradient descent: int(100*sigmoid((frag before - frag after)/1000))"});
+    return m;
+  }();
+  return t;
+}
+
+}  // namespace detail
+
+/// @brief Add (or replace) a policy in the simulator's registry.
+inline void register_sim_policy(SimPolicy p) {
+  if (p.name.empty() || !p.score) throw InvalidArgument("register_sim_policy: a policy needs a name and a score");
+  detail::policy_table()[p.name] = std::move(p);
+}
+
+/// @brief The policy registered under `name`.
+/// @throws NotFound listing the known names.
+inline const SimPolicy& sim_policy(const std::string& name) {
+  auto& t = detail::policy_table();
+  auto it = t.find(name);
+  if (it == t.end()) {
+    std::string known;
+    for (const auto& e : t) known += (known.empty() ? "" : ", ") + e.first;
+    throw NotFound("sim policy '" + name + "' is not registered (known: " + known + ")");
+  }
+  return it->second;
+}
+
+/// @brief Names of all registered policies, the paper's six first in the paper's order.
+inline std::vector<std::string> sim_policy_names() {
+  std::vector<std::string> out{"Random", "DotProd", "GpuClustering", "GpuPacking", "BestFit", "FGD"};
+  for (const auto& e : detail::policy_table())
+    if (std::find(out.begin(), out.end(), e.first) == out.end()) out.push_back(e.first);
+  return out;
+}
+
+}  // namespace sim
+}  // namespace gpushare

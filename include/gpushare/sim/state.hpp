@@ -1,0 +1,258 @@
+// gpushare/sim/state.hpp — the simulator's flat cluster state, the target workload and the
+// FGD paper's fragmentation measure (Weng et al., USENIX ATC'23, "Beware of Fragmentation").
+//
+// Fragmentation of node n for target workload M = sum over shapes t of p_t * F(n, t), where
+// F(n, t) is the node's idle GPU milli that a task of shape t cannot use: all of it when t does
+// not fit (GPU, CPU or model), only the GPUs with less left than t needs when it does fit.
+//
+// @code
+//   auto tw = gpushare::sim::TargetWorkload::from_pods(pods, 0.95);
+//   gpushare::sim::SimState st(nodes);
+//   double f = gpushare::sim::node_frag(st.node(0), tw);   // milli-GPU
+// @endcode
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "gpushare/model/errors.hpp"
+#include "gpushare/sim/openb.hpp"
+
+namespace gpushare {
+namespace sim {
+
+/// @brief Index of a GPU model in known_gpu_models(), or -1 for none/unknown.
+inline int gpu_model_id(const std::string& m) {
+  const auto& k = known_gpu_models();
+  for (size_t i = 0; i < k.size(); ++i)
+    if (k[i] == m) return int(i);
+  return -1;
+}
+
+/// @brief The scheduling-relevant part of a pod: what the policies and the fragmentation measure see.
+struct PodShape {
+  int64_t cpu = 0;        ///< CPU request, milli-cores
+  int milli = 0;          ///< milli-GPU per GPU
+  int num = 0;            ///< number of GPUs
+  uint32_t spec_mask = 0; ///< allowed models as a bit set over known_gpu_models(); 0 = any
+  /// @brief Does a node of model `model_id` accept this shape's GPU type constraint?
+  bool accepts_model(int model_id) const {
+    return spec_mask == 0 || (model_id >= 0 && (spec_mask >> model_id) & 1u);
+  }
+  bool is_share() const { return num == 1 && milli < 1000; }
+  int64_t total_milli() const { return int64_t(milli) * num; }
+  bool operator==(const PodShape& o) const {
+    return cpu == o.cpu && milli == o.milli && num == o.num && spec_mask == o.spec_mask;
+  }
+};
+
+/// @brief The shape of a trace pod (unknown models in gpu_spec are rejected by the loader).
+inline PodShape shape_of(const SimPod& p) {
+  PodShape s;
+  s.cpu = p.cpu_milli;
+  s.milli = p.num_gpu > 0 ? p.gpu_milli : 0;
+  s.num = p.num_gpu;
+  for (const auto& m : p.gpu_spec) {
+    int id = gpu_model_id(m);
+    if (id < 0) throw InvalidArgument("pod '" + p.name + "': unknown GPU model '" + m + "' in gpu_spec");
+    s.spec_mask |= 1u << id;
+  }
+  return s;
+}
+
+/// @brief One shape of the target workload with its popularity weight.
+struct TargetShape {
+  PodShape shape;
+  double weight = 0;  ///< p_t; the weights of a workload sum to 1
+};
+
+/// @brief The target workload M: the most frequent task shapes covering `coverage` of all tasks.
+struct TargetWorkload {
+  std::vector<TargetShape> shapes;
+  double cpu_only_weight = 0;  ///< sum of weights of CPU-only shapes
+
+  /// @brief Build it from a trace as the paper does: count pods per (cpu, gpu milli, gpu count,
+  /// gpu spec) — CPU-only tasks included, memory ignored — sort by count (ties: the larger key
+  /// first), take shapes until the cumulative count reaches `coverage` of all pods (the crossing
+  /// shape included), and weight each by count / covered count.
+  static TargetWorkload from_pods(const std::vector<SimPod>& pods, double coverage = 0.95) {
+    if (!(coverage > 0 && coverage <= 1))
+      throw InvalidArgument("target workload: coverage must be in (0, 1], got " + std::to_string(coverage));
+    using Key = std::tuple<int64_t, int, int, std::string>;
+    std::map<Key, std::pair<int64_t, PodShape>> counts;
+    for (const auto& p : pods) {
+      std::string spec;
+      for (size_t i = 0; i < p.gpu_spec.size(); ++i) spec += (i ? "|" : "") + p.gpu_spec[i];
+      PodShape s = shape_of(p);
+      auto& e = counts[Key{s.cpu, s.milli, s.num, spec}];
+      e.first++;
+      e.second = s;
+    }
+    std::vector<std::pair<Key, std::pair<int64_t, PodShape>>> v(counts.begin(), counts.end());
+    std::stable_sort(v.begin(), v.end(), [](const auto& a, const auto& b) {
+      if (a.second.first != b.second.first) return a.second.first > b.second.first;
+      return a.first > b.first;
+    });
+    TargetWorkload tw;
+    const double need = coverage * double(pods.size());
+    int64_t cum = 0;
+    std::vector<std::pair<PodShape, int64_t>> taken;
+    for (const auto& e : v) {
+      if (double(cum) >= need) break;
+      cum += e.second.first;
+      taken.push_back({e.second.second, e.second.first});
+    }
+    for (const auto& t : taken) {
+      tw.shapes.push_back({t.first, double(t.second) / double(cum)});
+      if (t.first.num == 0) tw.cpu_only_weight += double(t.second) / double(cum);
+    }
+    return tw;
+  }
+};
+
+/// @brief Maximum GPUs per node the flat state supports.
+constexpr int kMaxGpusPerNode = 8;
+
+/// @brief Mutable state of one simulated node.
+struct NodeState {
+  int64_t cpu_left = 0;
+  int64_t mem_left = 0;
+  int64_t cpu_cap = 0;
+  int gpus = 0;
+  int model = -1;
+  std::array<int16_t, kMaxGpusPerNode> left{};  ///< milli-GPU left per GPU, index order
+  /// Placed GPU pods per affinity tag: [0] share-gpu, [n] n-gpu (whole GPUs).
+  std::array<int32_t, kMaxGpusPerNode + 1> affinity{};
+  int affinity_tags = 0;  ///< number of tags with a nonzero count
+  uint32_t version = 0;   ///< bumped on every change (cache stamp)
+
+  int64_t idle_milli() const {
+    int64_t s = 0;
+    for (int g = 0; g < gpus; ++g) s += left[g];
+    return s;
+  }
+  int64_t used_milli() const { return int64_t(gpus) * 1000 - idle_milli(); }
+};
+
+/// @brief Affinity tag index of a GPU pod: 0 for GPU-sharing, else its GPU count; -1 for CPU-only.
+inline int affinity_tag(const PodShape& s) {
+  if (s.num == 0) return -1;
+  return s.is_share() ? 0 : s.num;
+}
+
+/// @brief Can the node host the shape now? CPU, memory, model and GPUs (the upstream filter).
+inline bool fits(const NodeState& n, const PodShape& s, int64_t mem) {
+  if (s.cpu > n.cpu_left || mem > n.mem_left) return false;
+  if (s.num == 0) return true;
+  if (n.gpus == 0 || !s.accepts_model(n.model)) return false;
+  int c = 0;
+  for (int g = 0; g < n.gpus; ++g) c += n.left[g] >= s.milli;
+  return c >= s.num;
+}
+
+/// @brief Fragmentation of a node state for the target workload, in milli-GPU (paper §3.2).
+/// `cpu_left`, `left[0..gpus)` describe the node; memory does not enter the measure.
+inline double node_frag(int64_t cpu_left, const int16_t* left, int gpus, int model, const TargetWorkload& tw) {
+  int64_t L = 0;
+  for (int g = 0; g < gpus; ++g) L += left[g];
+  if (L == 0) return 0.0;
+  double f = 0;
+  for (const auto& ts : tw.shapes) {
+    const PodShape& t = ts.shape;
+    if (t.num == 0 || !t.accepts_model(model)) { f += ts.weight * double(L); continue; }
+    int cnt = 0;
+    int64_t small = 0;
+    for (int g = 0; g < gpus; ++g) {
+      if (left[g] >= t.milli) ++cnt;
+      else small += left[g];
+    }
+    if (cnt >= t.num && cpu_left >= t.cpu) f += ts.weight * double(small);
+    else f += ts.weight * double(L);
+  }
+  return f;
+}
+
+/// @brief node_frag on a NodeState.
+inline double node_frag(const NodeState& n, const TargetWorkload& tw) {
+  return node_frag(n.cpu_left, n.left.data(), n.gpus, n.model, tw);
+}
+
+/// @brief GPUs an exclusive (or CPU-only) pod takes on a node: the lowest-indexed fully free ones.
+inline int exclusive_gpus(const NodeState& n, const PodShape& s, int* out) {
+  int k = 0;
+  for (int g = 0; g < n.gpus && k < s.num; ++g)
+    if (n.left[g] >= s.milli && n.left[g] == 1000) out[k++] = g;
+  return k;
+}
+
+/// @brief The "best" GPU for a sharing pod: least left among GPUs with enough, lowest index on ties.
+inline int best_fit_gpu(const NodeState& n, const PodShape& s) {
+  int best = -1;
+  for (int g = 0; g < n.gpus; ++g)
+    if (n.left[g] >= s.milli && (best < 0 || n.left[g] < n.left[best])) best = g;
+  return best;
+}
+
+/// @brief Whole simulated cluster: flat node states built from SimNode rows.
+class SimState {
+ public:
+  explicit SimState(const std::vector<SimNode>& nodes) {
+    nodes_.reserve(nodes.size());
+    for (const auto& sn : nodes) {
+      if (sn.gpus < 0 || sn.gpus > kMaxGpusPerNode)
+        throw InvalidArgument("node '" + sn.name + "': gpu count " + std::to_string(sn.gpus) + " outside 0..8");
+      if (sn.cpu_milli < 0 || sn.memory_mib < 0)
+        throw InvalidArgument("node '" + sn.name + "': negative cpu_milli or memory_mib");
+      NodeState n;
+      n.cpu_left = n.cpu_cap = sn.cpu_milli;
+      n.mem_left = sn.memory_mib;
+      n.gpus = sn.gpus;
+      n.model = sn.gpus > 0 ? gpu_model_id(sn.model) : -1;
+      if (sn.gpus > 0 && n.model < 0)
+        throw InvalidArgument("node '" + sn.name + "': unknown GPU model '" + sn.model + "'");
+      for (int g = 0; g < n.gpus; ++g) n.left[g] = 1000;
+      total_gpu_milli_ += int64_t(n.gpus) * 1000;
+      nodes_.push_back(n);
+    }
+  }
+  size_t size() const { return nodes_.size(); }
+  const NodeState& node(size_t i) const { return nodes_[i]; }
+  int64_t total_gpu_milli() const { return total_gpu_milli_; }
+  int64_t used_gpu_milli() const { return used_gpu_milli_; }
+
+  /// @brief Place a pod of shape `s` (memory `mem`) on node i, on GPUs gpu_ids[0..s.num).
+  void place(size_t i, const PodShape& s, int64_t mem, const int* gpu_ids) {
+    NodeState& n = nodes_[i];
+    n.cpu_left -= s.cpu;
+    n.mem_left -= mem;
+    for (int k = 0; k < s.num; ++k) n.left[gpu_ids[k]] = int16_t(n.left[gpu_ids[k]] - s.milli);
+    int tag = affinity_tag(s);
+    if (tag >= 0 && n.affinity[tag]++ == 0) n.affinity_tags++;
+    used_gpu_milli_ += s.total_milli();
+    n.version++;
+  }
+  /// @brief Undo place() (a departure in timed mode).
+  void remove(size_t i, const PodShape& s, int64_t mem, const int* gpu_ids) {
+    NodeState& n = nodes_[i];
+    n.cpu_left += s.cpu;
+    n.mem_left += mem;
+    for (int k = 0; k < s.num; ++k) n.left[gpu_ids[k]] = int16_t(n.left[gpu_ids[k]] + s.milli);
+    int tag = affinity_tag(s);
+    if (tag >= 0 && --n.affinity[tag] == 0) n.affinity_tags--;
+    used_gpu_milli_ -= s.total_milli();
+    n.version++;
+  }
+
+ private:
+  std::vector<NodeState> nodes_;
+  int64_t total_gpu_milli_ = 0;
+  int64_t used_gpu_milli_ = 0;
+};
+
+}  // namespace sim
+}  // namespace gpushare
