@@ -20,6 +20,7 @@
 
 #include "../model/errors.hpp"
 #include "report.hpp"
+#include "gpuallocator_besteffort.hpp"
 
 namespace gpushare {
 namespace conform {
@@ -31,6 +32,7 @@ using SuiteRunner = std::function<SuiteReport(const nlohmann::json& suite, const
 /// @brief Suite name -> runner, for every suite this build supports.
 inline const std::map<std::string, SuiteRunner>& runners() {
   static const std::map<std::string, SuiteRunner> table = {
+      {"gpuallocator-besteffort", &run_gpuallocator_besteffort},
   };
   return table;
 }

@@ -1,0 +1,104 @@
+// JSON loading/saving of gpushare::Topology in the fixture format of shared/data/topology
+// (keys gpus, pcie [n x n labels or null], nvlink [n x n ints], nvswitch, numa, optional name).
+// Kept apart from model/topology.hpp so the model does not depend on nlohmann.
+//
+// @code
+//   nlohmann::json j = nlohmann::json::parse(std::ifstream("dgx1-volta.json"));
+//   gpushare::Topology t = gpushare::topology_from_json(j);
+//   nlohmann::json back = gpushare::topology_to_json(t);
+// @endcode
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+#include "gpushare/model/errors.hpp"
+#include "gpushare/model/topology.hpp"
+
+namespace gpushare {
+
+/// @brief Build a Topology from a fixture-format JSON object. Throws ParseError naming the field.
+inline Topology topology_from_json(const nlohmann::json& j) {
+  auto fail = [](const std::string& m) -> void { throw ParseError("topology json: " + m); };
+  if (!j.is_object()) fail("top level is not an object");
+  if (!j.contains("gpus") || !j["gpus"].is_number_integer()) fail("'gpus' missing or not an integer");
+  const int n = j["gpus"].get<int>();
+  if (n < 0 || n > 4096) fail("'gpus' out of range");
+  Topology t(n);
+  if (j.contains("name") && j["name"].is_string()) t.set_name(j["name"].get<std::string>());
+  auto matrix = [&](const char* key) -> const nlohmann::json& {
+    if (!j.contains(key) || !j[key].is_array() || static_cast<int>(j[key].size()) != n)
+      fail(std::string("'") + key + "' must be an array of " + std::to_string(n) + " rows");
+    for (int i = 0; i < n; ++i)
+      if (!j[key][i].is_array() || static_cast<int>(j[key][i].size()) != n)
+        fail(std::string("'") + key + "[" + std::to_string(i) + "]' must have " +
+             std::to_string(n) + " entries");
+    return j[key];
+  };
+  const auto& pc = matrix("pcie");
+  const auto& nv = matrix("nvlink");
+  for (int i = 0; i < n; ++i)
+    for (int k = 0; k < n; ++k) {
+      const std::string where = "[" + std::to_string(i) + "][" + std::to_string(k) + "]";
+      if (!nv[i][k].is_number_integer() || nv[i][k].get<int>() < 0)
+        fail("'nvlink" + where + "' is not a non-negative integer");
+      if (nv[i][k] != nv[k][i]) fail("'nvlink" + where + "' is not symmetric");
+      if (pc[i][k] != pc[k][i]) fail("'pcie" + where + "' is not symmetric");
+      PcieLevel lvl = PcieLevel::unknown;
+      if (!pc[i][k].is_null() &&
+          (!pc[i][k].is_string() || !parse_pcie_level(pc[i][k].get<std::string>(), lvl)))
+        fail("'pcie" + where + "' is not one of X, BRD, PIX, PXB, PHB, NODE, SYS or null");
+      if ((i == k) != (lvl == PcieLevel::self) && !(i != k && pc[i][k].is_null()) &&
+          !(i == k && pc[i][k].is_null()))
+        fail("'pcie" + where + "': X must be exactly the diagonal");
+      if (i == k && nv[i][k].get<int>() != 0) fail("'nvlink" + where + "' diagonal must be 0");
+      if (i < k) t.set_link(i, k, lvl, nv[i][k].get<int>());
+    }
+  if (j.contains("nvswitch")) {
+    if (!j["nvswitch"].is_boolean()) fail("'nvswitch' is not a boolean");
+    t.set_nvswitch(j["nvswitch"].get<bool>());
+  }
+  if (j.contains("numa") && !j["numa"].is_null()) {
+    const auto& nu = j["numa"];
+    if (!nu.is_array() || static_cast<int>(nu.size()) != n)
+      fail("'numa' must be an array of " + std::to_string(n) + " entries");
+    for (int i = 0; i < n; ++i) {
+      if (nu[i].is_null()) continue;
+      if (!nu[i].is_number_integer() || nu[i].get<int>() < 0)
+        fail("'numa[" + std::to_string(i) + "]' is not a non-negative integer or null");
+      t.set_numa(i, nu[i].get<int>());
+    }
+  }
+  return t;
+}
+
+/// @brief Serialise a Topology in the fixture format (unknown levels and NUMA as null).
+inline nlohmann::json topology_to_json(const Topology& t) {
+  const int n = t.size();
+  nlohmann::json j;
+  if (!t.name().empty()) j["name"] = t.name();
+  j["gpus"] = n;
+  j["pcie"] = nlohmann::json::array();
+  j["nvlink"] = nlohmann::json::array();
+  for (int i = 0; i < n; ++i) {
+    nlohmann::json pr = nlohmann::json::array(), nr = nlohmann::json::array();
+    for (int k = 0; k < n; ++k) {
+      auto l = t.pcie_level(i, k);
+      if (l == PcieLevel::unknown) pr.push_back(nullptr);
+      else pr.push_back(to_string(l));
+      nr.push_back(t.nvlink()(i, k));
+    }
+    j["pcie"].push_back(pr);
+    j["nvlink"].push_back(nr);
+  }
+  j["nvswitch"] = t.nvswitch();
+  j["numa"] = nlohmann::json::array();
+  for (int i = 0; i < n; ++i) {
+    if (t.numa()(i) < 0) j["numa"].push_back(nullptr);
+    else j["numa"].push_back(t.numa()(i));
+  }
+  return j;
+}
+
+}  // namespace gpushare
