@@ -57,7 +57,14 @@ inline std::vector<int> minimal_preemptions(QuotaState& st, int q, const FrReque
     if (c.other_queue) {
       const int l = lca(t, q, c.queue);
       if (!borrowing_below(t, c.queue, l, frs_need)) continue;
-      if (borrow_below_priority && w.priority >= *borrow_below_priority) allow_borrowing = false;
+      if (borrow_below_priority && w.priority >= *borrow_below_priority) {
+        // Only taken when the incoming workload would then not borrow.
+        bool would_borrow = false;
+        for (const auto& kr : req)
+          if (t.nodes()[q].usage[kr.first] + kr.second > t.nodes()[q].nominal[kr.first]) would_borrow = true;
+        if (would_borrow) continue;
+        allow_borrowing = false;
+      }
     }
     t.add_workload_usage(w, -1);
     removed.push_back(c.id);
@@ -139,7 +146,7 @@ inline std::vector<int> find_victims(QuotaState& st, const QuotaWorkload& wl, in
     }
     auto v = minimal_preemptions(st, q, req, frs_need, cands, true, bp, reclaim_h);
     if (!v.empty()) return v;
-  } else if (may_reclaim) {
+  } else {
     auto v = minimal_preemptions(st, q, req, frs_need, cands, false, nullptr, reclaim_h);
     if (!v.empty()) return v;
   }
@@ -209,6 +216,11 @@ inline FlavorEval evaluate_flavor(QuotaState& st, const QuotaWorkload& wl, int q
   for (int id : e.victims)
     if (st.workloads()[id].queue == wl.queue) all_other = false;
   e.mode = all_other ? FlavorMode::reclaim : FlavorMode::preempt;
+  // borrowing height once the victims are gone
+  QuotaTree& tm = st.tree_mut();
+  for (int id : e.victims) tm.add_workload_usage(st.workloads()[id], -1);
+  e.borrow = borrow_height(tm, q, req);
+  for (int id : e.victims) tm.add_workload_usage(st.workloads()[id], +1);
   return e;
 }
 

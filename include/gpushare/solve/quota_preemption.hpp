@@ -109,12 +109,13 @@ inline int root_of(const QuotaTree& t, int a) {
   return a;
 }
 
-/// True if some node on the path from queue `cq` up to (not including) `stop` uses more than its
-/// subtree quota in one of `frs`.
+/// True if the subtree holding queue `cq` just below the common ancestor `stop` uses more than
+/// its subtree quota in one of `frs` (for a flat cohort: the queue itself borrows).
 inline bool borrowing_below(const QuotaTree& t, int cq, int stop, const std::vector<int>& frs) {
-  for (int n = cq; n >= 0 && n != stop; n = t.nodes()[n].parent)
-    for (int k : frs)
-      if (t.nodes()[n].usage[k] > t.nodes()[n].subtree_quota[k]) return true;
+  int n = cq;
+  while (t.nodes()[n].parent >= 0 && t.nodes()[n].parent != stop) n = t.nodes()[n].parent;
+  for (int k : frs)
+    if (t.nodes()[n].usage[k] > t.nodes()[n].subtree_quota[k]) return true;
   return false;
 }
 
