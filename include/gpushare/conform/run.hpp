@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "../model/errors.hpp"
+#include "gpu_admission_quota.hpp"
 #include "kueue_quota.hpp"
 #include "report.hpp"
 
@@ -32,6 +33,7 @@ using SuiteRunner = std::function<SuiteReport(const nlohmann::json& suite, const
 /// @brief Suite name -> runner, for every suite this build supports.
 inline const std::map<std::string, SuiteRunner>& runners() {
   static const std::map<std::string, SuiteRunner> table = {
+      {"gpu-admission-quota", &run_gpu_admission_quota},
       {"kueue-quota", &run_kueue_quota},
   };
   return table;
