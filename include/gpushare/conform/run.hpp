@@ -19,6 +19,8 @@
 #include <nlohmann/json.hpp>
 
 #include "../model/errors.hpp"
+#include "gpu_admission_quota.hpp"
+#include "kueue_quota.hpp"
 #include "report.hpp"
 #include "gpuallocator_besteffort.hpp"
 
@@ -33,6 +35,8 @@ using SuiteRunner = std::function<SuiteReport(const nlohmann::json& suite, const
 inline const std::map<std::string, SuiteRunner>& runners() {
   static const std::map<std::string, SuiteRunner> table = {
       {"gpuallocator-besteffort", &run_gpuallocator_besteffort},
+      {"gpu-admission-quota", &run_gpu_admission_quota},
+      {"kueue-quota", &run_kueue_quota},
   };
   return table;
 }
