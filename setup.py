@@ -21,6 +21,8 @@ ext = Pybind11Extension(
     "gpushare._core",
     sorted(glob.glob("python/src/*.cpp")),
     include_dirs=["include", "/usr/include/eigen3"],
+    # The module is mostly headers: rebuild whenever any of them changes, not only the .cpp files.
+    depends=sorted(glob.glob("include/gpushare/**/*.hpp", recursive=True) + glob.glob("python/src/*.hpp")),
     cxx_std=17,
     extra_compile_args=["-O2"],
 )
