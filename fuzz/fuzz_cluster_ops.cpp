@@ -9,6 +9,8 @@
 #include <cstdlib>
 #include <cstdio>
 
+#include "../tests/cpp/helpers.hpp"  // gstest::recompute, the independent usage oracle
+
 namespace {
 
 struct Bytes {
@@ -27,30 +29,9 @@ struct Bytes {
   std::abort();
 }
 
-gpushare::UsageSnapshot recompute(const gpushare::Cluster& c) {
-  gpushare::UsageSnapshot s;
-  for (const auto& n : c.nodes()) {
-    s.node_free_cpu_milli.push_back(n.cpu_milli);
-    s.node_free_host_mib.push_back(n.host_mib);
-    for (const auto& g : n.gpus) {
-      s.gpu_free_milli.push_back(g.milli_total);
-      s.gpu_free_mib.push_back(g.mib_total);
-    }
-  }
-  for (const auto& p : c.allocations()) {
-    s.node_free_cpu_milli[p.node_index] -= p.cpu_milli;
-    s.node_free_host_mib[p.node_index] -= p.host_mib;
-    for (int g : p.gpus) {
-      s.gpu_free_milli[c.gpu_offset(p.node_index) + static_cast<std::size_t>(g)] -= p.milli_per_gpu;
-      s.gpu_free_mib[c.gpu_offset(p.node_index) + static_cast<std::size_t>(g)] -= p.mib_per_gpu;
-    }
-  }
-  return s;
-}
-
 void check(const gpushare::Cluster& c) {
   const auto s = c.snapshot();
-  if (s != recompute(c)) fail("usage differs from recomputation");
+  if (s != gstest::recompute(c)) fail("usage differs from recomputation");
   for (std::int64_t v : s.gpu_free_milli)
     if (v < 0) fail("negative free milli");
   for (std::int64_t v : s.gpu_free_mib)
