@@ -21,6 +21,7 @@
 #include "../model/errors.hpp"
 #include "report.hpp"
 #include "gpuallocator_besteffort.hpp"
+#include "tencent_gpu_manager_topology.hpp"
 
 namespace gpushare {
 namespace conform {
@@ -33,6 +34,7 @@ using SuiteRunner = std::function<SuiteReport(const nlohmann::json& suite, const
 inline const std::map<std::string, SuiteRunner>& runners() {
   static const std::map<std::string, SuiteRunner> table = {
       {"gpuallocator-besteffort", &run_gpuallocator_besteffort},
+      {"tencent-gpu-manager-topology", &run_tencent_gpu_manager_topology},
   };
   return table;
 }
