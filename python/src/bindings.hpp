@@ -10,4 +10,5 @@ void bind_solve(pybind11::module_& m);
 void bind_conform(pybind11::module_& m);
 void bind_inspect(pybind11::module_& m);
 void bind_sim(pybind11::module_& m);
+void bind_topology(pybind11::module_& m);
 }  // namespace gpushare_py

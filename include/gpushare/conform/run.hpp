@@ -23,6 +23,7 @@
 #include "kueue_quota.hpp"
 #include "report.hpp"
 #include "gpuallocator_besteffort.hpp"
+#include "tencent_gpu_manager_topology.hpp"
 
 namespace gpushare {
 namespace conform {
@@ -37,6 +38,7 @@ inline const std::map<std::string, SuiteRunner>& runners() {
       {"gpuallocator-besteffort", &run_gpuallocator_besteffort},
       {"gpu-admission-quota", &run_gpu_admission_quota},
       {"kueue-quota", &run_kueue_quota},
+      {"tencent-gpu-manager-topology", &run_tencent_gpu_manager_topology},
   };
   return table;
 }

@@ -124,7 +124,10 @@ class BestEffortSearch {
       }
       return;
     }
-    if (prune_ && found_ && total + bound(placed) <= best_) return;
+    // The bound is useless once a single group is left (its completion is forced).
+    if (prune_ && found_ && m_ - __builtin_popcountll(placed) > size_ &&
+        total + bound(placed) <= best_)
+      return;
     std::vector<int> rest;
     for (int s = first + 1; s < m_; ++s)
       if (!(placed >> s & 1)) rest.push_back(s);

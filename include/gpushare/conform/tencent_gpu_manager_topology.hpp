@@ -1,0 +1,84 @@
+// Conformance runner for suite "tencent-gpu-manager-topology" (mode tencent topology,
+// tkestack/gpu-manager link / fragment / share on its PCIe tree).
+//
+// @code
+//   auto r = gpushare::conform::run_tencent_gpu_manager_topology(suite, "../shared/data/conformance");
+// @endcode
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "../solve/tencent_topology.hpp"
+#include "report.hpp"
+
+namespace gpushare {
+namespace conform {
+
+/// @brief Runs the tencent-gpu-manager-topology suite; a case passes when every step matches.
+inline SuiteReport run_tencent_gpu_manager_topology(const nlohmann::json& suite, const std::string&) {
+  SuiteReport rep;
+  for (const auto& c : suite["cases"]) {
+    const std::string id = c.value("id", std::string("?"));
+    nlohmann::json expected = nlohmann::json::array(), got = nlohmann::json::array();
+    try {
+      TencentTopologyAllocator a(c.at("topology_cells").get<std::vector<std::vector<std::string>>>(),
+                                 c.value("gpu_memory_mib", std::int64_t{16384}));
+      const bool evaluate = c.value("api", std::string("allocate")) == "evaluate";
+      if (c.contains("used"))
+        for (const auto& u : c["used"])
+          a.occupy(u.at("gpu").get<int>(), u.at("cores").get<int>(), u.value("memory_units", 0));
+      struct Booked { std::vector<int> gpus; int cores, units; };
+      std::vector<Booked> booked;  // per sequence step (release k names a step index)
+      for (const auto& s : c.at("sequence")) {
+        booked.push_back({{}, 0, 0});
+        if (s.contains("occupy")) {
+          const auto& o = s["occupy"];
+          a.occupy(o.at("gpu").get<int>(), o.at("cores").get<int>(), o.value("memory_units", 0));
+          continue;
+        }
+        if (s.contains("free")) {
+          const auto& o = s["free"];
+          a.release(o.at("gpu").get<int>(), o.at("cores").get<int>(), o.value("memory_units", 0));
+          continue;
+        }
+        if (s.contains("release")) {
+          const auto& b = booked.at(s["release"].get<std::size_t>());
+          for (int g : b.gpus) a.release(g, b.cores, b.units);
+          continue;
+        }
+        const int cores = s.at("cores").get<int>();
+        const int units = s.value("memory_units", 0);
+        nlohmann::json want = s.contains("expect_error") ? nlohmann::json{{"error", s["expect_error"]}}
+                                                         : s.at("expect");
+        nlohmann::json out;
+        if (evaluate) {
+          std::vector<int> r;
+          if (s.value("mode", std::string()) == "fragment") r = a.evaluate_fragment(cores / 100);
+          else if (cores > 100) r = a.evaluate_link(cores / 100);
+          else if (cores == 100) r = a.evaluate_fragment(1);
+          else r = a.evaluate_share(cores, units);
+          out = r;
+          booked.back() = {{}, cores, units};
+        } else {
+          auto r = a.allocate(cores, units, s.value("predicate_gpu", -1));
+          if (r.ok()) out = r.gpus;
+          else out = nlohmann::json{{"error", r.error}};
+          booked.back() = {r.gpus, cores, units};
+        }
+        expected.push_back(want);
+        got.push_back(out);
+      }
+      if (got == expected) ++rep.passed;
+      else rep.failures.push_back({id, expected.dump(), got.dump()});
+    } catch (const std::exception& e) {
+      rep.failures.push_back({id, expected.dump(), std::string("error: ") + e.what()});
+    }
+  }
+  return rep;
+}
+
+}  // namespace conform
+}  // namespace gpushare
