@@ -62,7 +62,7 @@ struct TopologyAware {
 
   bool choose_gpus(const NodeView& v, const Request& r, GpuChoice& c) {
     const Topology* t = topology_of(v);
-    if (r.gpu.count < 2 || !t) return detail::policy_choose(base, v, r, c);
+    if (r.gpu.count < 2 || !t) return policy_choose_gpus(base, v, r, c);
     std::vector<int> fit;
     for (int g = 0; g < v.gpu_count(); ++g)
       if (gpu_fits(v, g, r)) fit.push_back(g);
