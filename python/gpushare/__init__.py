@@ -17,6 +17,18 @@ Examples
 """
 
 from ._core import (
+    FlavorMode,
+    FlavorQuota,
+    QueueSpec,
+    QuotaDecision,
+    QuotaState,
+    QuotaTree,
+    QuotaWorkload,
+    ReclaimPolicy,
+    ResourceQuota,
+    WithinQueuePolicy,
+    admit,
+    commit,
     BestFit,
     BinPack,
     CapacityError,
@@ -49,8 +61,22 @@ from ._core import (
     schedule,
     supported_suites,
 )
+from .quota import usage_frame
 
 __all__ = [
+    "FlavorMode",
+    "FlavorQuota",
+    "QueueSpec",
+    "QuotaDecision",
+    "QuotaState",
+    "QuotaTree",
+    "QuotaWorkload",
+    "ReclaimPolicy",
+    "ResourceQuota",
+    "WithinQueuePolicy",
+    "admit",
+    "commit",
+    "usage_frame",
     "BestFit",
     "BinPack",
     "CapacityError",

@@ -1,6 +1,6 @@
 # Type stubs for gpushare._core, kept by hand next to python/src/*.cpp.
 # tests/python/test_stubs.py checks that every name listed here exists in the module.
-from typing import Dict, List, Optional, Sequence, Tuple, Union, overload
+from typing import Any, ClassVar, Dict, List, Optional, Sequence, Tuple, Union, overload
 
 import enum
 
@@ -212,3 +212,85 @@ class SuiteReport:
 
 def run_conformance(text: str, suite_dir: str = ".") -> SuiteReport: ...
 def supported_suites() -> List[str]: ...
+
+# --- quota solver (bind_quota.cpp) ---
+class WithinQueuePolicy:
+    never: ClassVar[WithinQueuePolicy]
+    lower_priority: ClassVar[WithinQueuePolicy]
+    lower_or_newer_equal_priority: ClassVar[WithinQueuePolicy]
+
+class ReclaimPolicy:
+    never: ClassVar[ReclaimPolicy]
+    lower_priority: ClassVar[ReclaimPolicy]
+    any: ClassVar[ReclaimPolicy]
+
+class FlavorMode:
+    no_fit: ClassVar[FlavorMode]
+    no_candidates: ClassVar[FlavorMode]
+    preempt: ClassVar[FlavorMode]
+    reclaim: ClassVar[FlavorMode]
+    fit: ClassVar[FlavorMode]
+
+class ResourceQuota:
+    nominal: int
+    borrowing_limit: Optional[int]
+    lending_limit: Optional[int]
+    def __init__(self, nominal: int = 0, borrowing_limit: Optional[int] = None, lending_limit: Optional[int] = None) -> None: ...
+
+class FlavorQuota:
+    name: str
+    resources: Dict[str, ResourceQuota]
+    def __init__(self, name: str, resources: Dict[str, ResourceQuota]) -> None: ...
+
+class QueueSpec:
+    name: str
+    cohort: str
+    flavors: List[FlavorQuota]
+    def __init__(self, name: str, cohort: str = "", flavors: Sequence[FlavorQuota] = ..., within_queue: WithinQueuePolicy = ...,
+                 reclaim_within_cohort: ReclaimPolicy = ..., borrow_within_cohort: bool = False,
+                 max_priority_threshold: Optional[int] = None, stop_when_can_borrow: bool = True,
+                 stop_when_can_preempt: bool = False, preemption_over_borrowing: bool = False) -> None: ...
+
+class QuotaWorkload:
+    name: str
+    queue: str
+    priority: int
+    flavor: str
+    requests: Dict[str, int]
+    creation: int
+    admitted_at: int
+    def __init__(self, name: str, queue: str, priority: int = 0, requests: Dict[str, int] = ..., flavor: str = "",
+                 creation: int = 0, admitted_at: Optional[int] = None) -> None: ...
+
+class QuotaTree:
+    def __init__(self) -> None: ...
+    def add_cohort(self, name: str, parent: str = "", flavors: Sequence[FlavorQuota] = ...) -> None: ...
+    def add_queue(self, queue: QueueSpec) -> None: ...
+    def finalize(self) -> None: ...
+
+class QuotaDecision:
+    @property
+    def admit(self) -> bool: ...
+    @property
+    def flavor(self) -> str: ...
+    @property
+    def borrows(self) -> bool: ...
+    @property
+    def preempted(self) -> List[str]: ...
+    @property
+    def mode(self) -> FlavorMode: ...
+    @property
+    def reason(self) -> str: ...
+    def __bool__(self) -> bool: ...
+
+class QuotaState:
+    def __init__(self, tree: QuotaTree) -> None: ...
+    def admit_existing(self, workload: QuotaWorkload) -> None: ...
+    def finish(self, name: str) -> None: ...
+    def is_admitted(self, name: str) -> bool: ...
+    def admitted(self) -> List[QuotaWorkload]: ...
+    def __len__(self) -> int: ...
+    def usage_rows(self) -> List[Dict[str, Any]]: ...
+
+def admit(state: QuotaState, workload: QuotaWorkload) -> QuotaDecision: ...
+def commit(state: QuotaState, workload: QuotaWorkload, decision: QuotaDecision) -> None: ...
