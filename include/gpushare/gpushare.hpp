@@ -30,3 +30,8 @@
 #include "solve/node_policies.hpp"
 #include "solve/schedule.hpp"
 #include "solve/registry.hpp"
+#include "solve/quota_model.hpp"
+#include "solve/quota_preemption.hpp"
+#include "solve/quota_admission.hpp"
+#include "solve/quota_gpu_admission.hpp"
+#include "solve/quota_schedule.hpp"
