@@ -92,15 +92,22 @@ TEST_CASE("schedule_with_quota follows the admitted flavor and commits both") {
   CHECK(c.free_gpu_milli() == c.total_gpu_milli());
 }
 
-TEST_CASE("schedule_with_quota refuses a flavor the request does not allow") {
+TEST_CASE("schedule_with_quota skips flavors the request does not allow") {
   Cluster c = make_cluster();
   QuotaState q = make_quota();
   Request r = req("j", 0);
   r.allowed_models = {"H100"};
   auto res = schedule_with_quota(c, r, BestFit{}, q);
-  CHECK_FALSE(res.placed());
-  CHECK(q.admitted_count() == 0);
-  CHECK(c.allocation_count() == 0);
+  REQUIRE(res.placed());
+  CHECK(res.decision.flavor == "H100");
+  CHECK(res.schedule.placement->node == "node-h100");
+  r.name = "k";
+  r.allowed_models = {"V100"};
+  auto none = schedule_with_quota(c, r, BestFit{}, q);
+  CHECK_FALSE(none.placed());
+  CHECK(none.decision.reason.find("not allowed") != std::string::npos);
+  CHECK(q.admitted_count() == 1);
+  CHECK(c.allocation_count() == 1);
   r.tenant = "";
   CHECK_THROWS_AS(schedule_with_quota(c, r, BestFit{}, q), InvalidArgument);
 }

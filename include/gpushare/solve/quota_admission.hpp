@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -246,7 +247,10 @@ inline bool better(const FlavorEval& a, const FlavorEval& b, bool pob) {
 }  // namespace detail
 
 /// @brief Decides whether `wl` can be admitted to its queue.  `state` is left unchanged.
-inline QuotaDecision admit(QuotaState& state, const QuotaWorkload& wl) {
+/// `flavor_ok`, if given, excludes flavors the workload itself cannot use (e.g. GPU models its
+/// request denies); excluded flavors are skipped as if the queue did not list them.
+inline QuotaDecision admit(QuotaState& state, const QuotaWorkload& wl,
+                           const std::function<bool(const std::string&)>& flavor_ok = nullptr) {
   const int q = state.tree().queue_node(wl.queue);
   const QueueSpec& spec = state.tree().queue_spec(q);
   const FlavorFungibility& ff = spec.fungibility;
@@ -254,6 +258,11 @@ inline QuotaDecision admit(QuotaState& state, const QuotaWorkload& wl) {
   int best_i = -1;
   std::string reasons;
   for (std::size_t i = 0; i < spec.flavors.size(); ++i) {
+    if (flavor_ok && !flavor_ok(spec.flavors[i].name)) {
+      reasons += (reasons.empty() ? "" : "; ") + ("queue " + wl.queue + " flavor " + spec.flavors[i].name +
+                                                  ": not allowed by the workload");
+      continue;
+    }
     detail::FlavorEval e = detail::evaluate_flavor(state, wl, q, spec.flavors[i]);
     if (!e.reason.empty()) reasons += (reasons.empty() ? "" : "; ") + e.reason;
     const bool borrow = e.borrow > 0;

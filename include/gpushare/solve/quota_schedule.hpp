@@ -1,8 +1,9 @@
 // gpushare/solve/quota_schedule.hpp — admit a request through the quota, then place it.
 //
 // `schedule_with_quota` admits the request (queue = `request.tenant`, priority =
-// `request.priority`, resource "gpu" = count x milli in milli-GPU) through `quota`, restricts the
-// request's GPU models to the admitted flavor (the flavor name is the GPU model), and places it
+// `request.priority`, resource "gpu" = count x milli in milli-GPU) through `quota`, skipping
+// flavors whose GPU model the request does not accept, restricts the request's GPU models to
+// the admitted flavor (the flavor name is the GPU model), and places it
 // with the policy.  If the decision evicts victims, placement is computed on a copy of the cluster
 // with the victims' allocations released.  On success both are committed: victims are released
 // from the cluster and the quota, the placement is allocated and the workload recorded in the
@@ -59,16 +60,10 @@ QuotaScheduleResult schedule_with_quota(Cluster& cluster, const Request& request
   QuotaScheduleResult out;
   out.schedule.request = request.name;
   const QuotaWorkload w = quota_workload_of(request, creation);
-  out.decision = admit(quota, w);
+  out.decision = admit(quota, w, [&](const std::string& model) { return request.accepts_model(model); });
   if (!out.decision.admit) return out;
   Request r = request;
-  const std::string& model = out.decision.flavor;
-  if (!r.accepts_model(model)) {
-    out.decision.admit = false;
-    out.decision.reason = "queue " + request.tenant + ": admitted flavor " + model + " is not allowed by the request";
-    return out;
-  }
-  r.allowed_models = {model};
+  r.allowed_models = {out.decision.flavor};
   if (out.decision.preempted.empty()) {
     out.schedule = schedule(cluster, r, std::forward<Policy>(policy), options);
   } else {
