@@ -23,6 +23,7 @@ from ._core import (
     QuotaDecision,
     QuotaState,
     QuotaTree,
+    QuotaScheduleResult,
     QuotaWorkload,
     ReclaimPolicy,
     ResourceQuota,
@@ -59,6 +60,7 @@ from ._core import (
     policy_names,
     run_conformance,
     schedule,
+    schedule_with_quota,
     supported_suites,
 )
 from .quota import usage_frame
@@ -70,7 +72,9 @@ __all__ = [
     "QuotaDecision",
     "QuotaState",
     "QuotaTree",
+    "QuotaScheduleResult",
     "QuotaWorkload",
+    "schedule_with_quota",
     "ReclaimPolicy",
     "ResourceQuota",
     "WithinQueuePolicy",

@@ -1,6 +1,7 @@
 // Python bindings of the quota solver (gpushare/solve/quota_*.hpp): quota tree, queues, state,
 // admission decisions, and usage rows for the pandas view in gpushare.quota.
 #include <gpushare/solve/quota_admission.hpp>
+#include <gpushare/solve/quota_schedule.hpp>
 
 #include <pybind11/stl.h>
 
@@ -12,6 +13,20 @@ namespace py = pybind11;
 using namespace gpushare;
 
 namespace gpushare_py {
+
+namespace {
+template <class P>
+void bind_schedule_with_quota_for(py::module_& m) {
+  m.def(
+      "schedule_with_quota",
+      [](Cluster& c, const Request& r, P& policy, QuotaState& q, std::int64_t creation) {
+        return schedule_with_quota(c, r, policy, q, creation);
+      },
+      py::arg("cluster"), py::arg("request"), py::arg("policy"), py::arg("quota"), py::arg("creation") = 0,
+      "Admits `request` (queue = tenant) through `quota`, places it on the admitted GPU model, and commits both "
+      "on success; on failure nothing changes.");
+}
+}  // namespace
 
 void bind_quota(py::module_& m) {
   py::enum_<WithinQueuePolicy>(m, "WithinQueuePolicy", "Kueue withinClusterQueue preemption policy.")
@@ -152,6 +167,19 @@ void bind_quota(py::module_& m) {
            },
            "Rows (dicts) of queue, cohort, flavor, resource, nominal, usage, borrowed, available.")
       .def("__repr__", [](const QuotaState& s) { return "QuotaState(admitted=" + std::to_string(s.admitted_count()) + ")"; });
+
+  py::class_<QuotaScheduleResult>(m, "QuotaScheduleResult", "Outcome of schedule_with_quota: quota decision and placement.")
+      .def_readonly("decision", &QuotaScheduleResult::decision)
+      .def_readonly("schedule", &QuotaScheduleResult::schedule)
+      .def("placed", &QuotaScheduleResult::placed)
+      .def("explain", &QuotaScheduleResult::explain)
+      .def("__bool__", &QuotaScheduleResult::placed)
+      .def("__repr__", [](const QuotaScheduleResult& r) { return "QuotaScheduleResult(" + r.explain() + ")"; });
+  bind_schedule_with_quota_for<FirstFit>(m);
+  bind_schedule_with_quota_for<BestFit>(m);
+  bind_schedule_with_quota_for<BinPack>(m);
+  bind_schedule_with_quota_for<Spread>(m);
+  bind_schedule_with_quota_for<Random>(m);
 
   m.def("admit", [](QuotaState& s, const QuotaWorkload& w) { return admit(s, w); }, py::arg("state"), py::arg("workload"),
         "Decides whether `workload` can be admitted; the state is not changed.");

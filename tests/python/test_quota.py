@@ -56,3 +56,27 @@ def test_refusal_names_queue_flavor_and_limit():
         pass
     else:
         raise AssertionError("finish of an unknown workload must raise")
+
+
+def test_schedule_with_quota_places_on_admitted_model():
+    c = gs.Cluster([
+        gs.Node("n-h100", cpu_milli=8000, host_mib=65536, gpus=[gs.Gpu(i, "H100", mib_total=81920) for i in range(2)]),
+        gs.Node("n-a100", cpu_milli=8000, host_mib=65536, gpus=[gs.Gpu(i, "A100", mib_total=81920) for i in range(2)]),
+    ])
+    t = gs.QuotaTree()
+    t.add_queue(gs.QueueSpec("team", flavors=[gs.FlavorQuota("A100", {"gpu": gs.ResourceQuota(1000)}),
+                                              gs.FlavorQuota("H100", {"gpu": gs.ResourceQuota(1000)})]))
+    q = gs.QuotaState(t)
+    placed = []
+    for name in ("j1", "j2"):
+        r = gs.Request(name, gpu_count=1, gpu_milli=1000, gpu_mib=1024)
+        r.tenant = "team"
+        res = gs.schedule_with_quota(c, r, gs.BestFit(), q)
+        assert res.placed()
+        placed.append((res.decision.flavor, res.schedule.placement.node))
+    assert placed == [("A100", "n-a100"), ("H100", "n-h100")]
+    r = gs.Request("j3", gpu_count=1, gpu_milli=1000, gpu_mib=1024)
+    r.tenant = "team"
+    res = gs.schedule_with_quota(c, r, gs.BestFit(), q)
+    assert not res and "team" in res.explain()
+    assert len(q) == 2
