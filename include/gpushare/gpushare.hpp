@@ -35,3 +35,8 @@
 #include "sim/policies.hpp"
 #include "sim/replay.hpp"
 #include "sim/convert.hpp"
+#include "solve/quota_model.hpp"
+#include "solve/quota_preemption.hpp"
+#include "solve/quota_admission.hpp"
+#include "solve/quota_gpu_admission.hpp"
+#include "solve/quota_schedule.hpp"

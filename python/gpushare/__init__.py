@@ -17,6 +17,19 @@ Examples
 """
 
 from ._core import (
+    FlavorMode,
+    FlavorQuota,
+    QueueSpec,
+    QuotaDecision,
+    QuotaState,
+    QuotaTree,
+    QuotaScheduleResult,
+    QuotaWorkload,
+    ReclaimPolicy,
+    ResourceQuota,
+    WithinQueuePolicy,
+    admit,
+    commit,
     BestFit,
     BinPack,
     CapacityError,
@@ -50,12 +63,29 @@ from ._core import (
     nvidia_besteffort,
     run_conformance,
     schedule,
+    schedule_with_quota,
     supported_suites,
     topology_set_score,
 )
 from . import sim
+from .quota import usage_frame
 
 __all__ = [
+    "FlavorMode",
+    "FlavorQuota",
+    "QueueSpec",
+    "QuotaDecision",
+    "QuotaState",
+    "QuotaTree",
+    "QuotaScheduleResult",
+    "QuotaWorkload",
+    "schedule_with_quota",
+    "ReclaimPolicy",
+    "ResourceQuota",
+    "WithinQueuePolicy",
+    "admit",
+    "commit",
+    "usage_frame",
     "BestFit",
     "BinPack",
     "CapacityError",

@@ -13,4 +13,5 @@ PYBIND11_MODULE(_core, m) {
   gpushare_py::bind_inspect(m);
   gpushare_py::bind_sim(m);
   gpushare_py::bind_topology(m);
+  gpushare_py::bind_quota(m);
 }

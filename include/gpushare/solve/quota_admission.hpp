@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,9 @@ struct QuotaDecision {
   std::vector<std::string> preempted;  ///< victims, sorted by name
   FlavorMode mode = FlavorMode::no_fit;
   std::string reason;                  ///< why not admitted: queue, flavor and limit
+  /// With victims: -1 if the workload may borrow freely once they are gone, else the height
+  /// (0 = the queue) of the subtree whose own quota it must fit in (see docs/QUOTA.md).
+  int fit_height = -1;
 };
 
 namespace detail {
@@ -41,13 +45,15 @@ struct FlavorEval {
   int borrow = 0;  // height of borrowing (0 = within nominal)
   std::vector<int> victims;
   std::string reason;
+  int fit_height = -1;
 };
 
 /// Greedy removal in candidate order, then fill-back (the last removed victim is kept).
 inline std::vector<int> minimal_preemptions(QuotaState& st, int q, const FrRequest& req,
                                             const std::vector<int>& frs_need,
                                             const std::vector<Candidate>& cands, bool allow_borrowing,
-                                            const int* borrow_below_priority, int reclaim_h) {
+                                            const int* borrow_below_priority, int reclaim_h,
+                                            int* fit_height = nullptr) {
   QuotaTree& t = st.tree_mut();
   const auto& wls = st.workloads();
   std::vector<int> removed;
@@ -86,13 +92,14 @@ inline std::vector<int> minimal_preemptions(QuotaState& st, int q, const FrReque
     }
   }
   for (int id : keep) t.add_workload_usage(wls[id], +1);
+  if (fit_height) *fit_height = allow_borrowing ? -1 : reclaim_h;
   return keep;
 }
 
 /// Victim search for `wl` on the flavor whose request is `req`.
 inline std::vector<int> find_victims(QuotaState& st, const QuotaWorkload& wl, int q, const std::string& flavor,
                                      const FrRequest& req, const std::vector<int>& frs_need, bool may_reclaim,
-                                     int reclaim_h) {
+                                     int reclaim_h, int* fh) {
   const QuotaTree& t = st.tree();
   const QueueSpec& spec = t.queue_spec(q);
   const auto& wls = st.workloads();
@@ -135,7 +142,7 @@ inline std::vector<int> find_victims(QuotaState& st, const QuotaWorkload& wl, in
   std::vector<Candidate> own_cands;
   for (const auto& c : cands)
     if (!c.other_queue) own_cands.push_back(c);
-  if (own == cands.size()) return minimal_preemptions(st, q, req, frs_need, cands, true, nullptr, reclaim_h);
+  if (own == cands.size()) return minimal_preemptions(st, q, req, frs_need, cands, true, nullptr, reclaim_h, fh);
   if (spec.preemption.borrow_within_cohort) {
     int below = wl.priority;
     const int* bp = nullptr;
@@ -144,13 +151,13 @@ inline std::vector<int> find_victims(QuotaState& st, const QuotaWorkload& wl, in
         below = *spec.preemption.max_priority_threshold + 1;
       bp = &below;
     }
-    auto v = minimal_preemptions(st, q, req, frs_need, cands, true, bp, reclaim_h);
+    auto v = minimal_preemptions(st, q, req, frs_need, cands, true, bp, reclaim_h, fh);
     if (!v.empty()) return v;
   } else {
-    auto v = minimal_preemptions(st, q, req, frs_need, cands, false, nullptr, reclaim_h);
+    auto v = minimal_preemptions(st, q, req, frs_need, cands, false, nullptr, reclaim_h, fh);
     if (!v.empty()) return v;
   }
-  return minimal_preemptions(st, q, req, frs_need, own_cands, true, nullptr, reclaim_h);
+  return minimal_preemptions(st, q, req, frs_need, own_cands, true, nullptr, reclaim_h, fh);
 }
 
 /// Height of borrowing if `req` were added: 0 when the queue stays within nominal, else the
@@ -206,7 +213,7 @@ inline FlavorEval evaluate_flavor(QuotaState& st, const QuotaWorkload& wl, int q
                "preemption while borrowing is not allowed";
     return e;
   }
-  e.victims = find_victims(st, wl, q, f.name, req, need, may_reclaim, rh < 0 ? 0 : rh);
+  e.victims = find_victims(st, wl, q, f.name, req, need, may_reclaim, rh < 0 ? 0 : rh, &e.fit_height);
   if (e.victims.empty()) {
     e.mode = FlavorMode::no_candidates;
     e.reason = "queue " + wl.queue + " flavor " + f.name + ": quota full and no preemption candidates";
@@ -240,7 +247,10 @@ inline bool better(const FlavorEval& a, const FlavorEval& b, bool pob) {
 }  // namespace detail
 
 /// @brief Decides whether `wl` can be admitted to its queue.  `state` is left unchanged.
-inline QuotaDecision admit(QuotaState& state, const QuotaWorkload& wl) {
+/// `flavor_ok`, if given, excludes flavors the workload itself cannot use (e.g. GPU models its
+/// request denies); excluded flavors are skipped as if the queue did not list them.
+inline QuotaDecision admit(QuotaState& state, const QuotaWorkload& wl,
+                           const std::function<bool(const std::string&)>& flavor_ok = nullptr) {
   const int q = state.tree().queue_node(wl.queue);
   const QueueSpec& spec = state.tree().queue_spec(q);
   const FlavorFungibility& ff = spec.fungibility;
@@ -248,6 +258,11 @@ inline QuotaDecision admit(QuotaState& state, const QuotaWorkload& wl) {
   int best_i = -1;
   std::string reasons;
   for (std::size_t i = 0; i < spec.flavors.size(); ++i) {
+    if (flavor_ok && !flavor_ok(spec.flavors[i].name)) {
+      reasons += (reasons.empty() ? "" : "; ") + ("queue " + wl.queue + " flavor " + spec.flavors[i].name +
+                                                  ": not allowed by the workload");
+      continue;
+    }
     detail::FlavorEval e = detail::evaluate_flavor(state, wl, q, spec.flavors[i]);
     if (!e.reason.empty()) reasons += (reasons.empty() ? "" : "; ") + e.reason;
     const bool borrow = e.borrow > 0;
@@ -269,6 +284,7 @@ inline QuotaDecision admit(QuotaState& state, const QuotaWorkload& wl) {
   }
   d.admit = true;
   d.mode = best.mode;
+  d.fit_height = best.fit_height;
   d.flavor = spec.flavors[best_i].name;
   QuotaTree& t = state.tree_mut();
   for (int id : best.victims) {

@@ -9,10 +9,13 @@
 //   gpushare::QuotaTree t;
 //   t.add_cohort("org", "");
 //   gpushare::QueueSpec q; q.name = "team-a"; q.cohort = "org";
-//   q.flavors.push_back({"a100", {{"gpu", {4, {}, {}}}}});
+//   q.flavors.push_back({"a100", {{"gpu", {4, std::nullopt, std::nullopt}}}});
 //   t.add_queue(q);
 //   t.finalize();
-//   t.add_workload({"job-1", "team-a", 0, "a100", {{"gpu", 2}}, 0, 0});
+//   int k = t.fr_index("a100", "gpu");
+//   std::int64_t free_now = t.available(t.queue_node("team-a"), k);   // 4
+//   // admitted workloads and admission: QuotaState in quota_preemption.hpp, admit() in
+//   // quota_admission.hpp
 // @endcode
 #pragma once
 
