@@ -1,6 +1,5 @@
 # Type stubs for gpushare._core, kept by hand next to python/src/*.cpp.
 # tests/python/test_stubs.py checks that every name listed here exists in the module.
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union, overload
 from typing import Any, ClassVar, Dict, List, Optional, Sequence, Tuple, Union, overload
 
 import enum
