@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "../model/errors.hpp"
+#include "aliyun.hpp"
 #include "report.hpp"
 
 namespace gpushare {
@@ -31,6 +32,7 @@ using SuiteRunner = std::function<SuiteReport(const nlohmann::json& suite, const
 /// @brief Suite name -> runner, for every suite this build supports.
 inline const std::map<std::string, SuiteRunner>& runners() {
   static const std::map<std::string, SuiteRunner> table = {
+      {"aliyun-gpushare", &run_aliyun},
   };
   return table;
 }
