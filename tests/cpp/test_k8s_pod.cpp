@@ -154,3 +154,14 @@ TEST_CASE("aliyun-gpushare conformance suite", "[k8s][conform]") {
   CHECK(rep.passed == 31);
   CHECK(rep.failed() == 0);
 }
+
+TEST_CASE("tencent-gpu-admission conformance suite", "[k8s][conform]") {
+  std::ifstream f(std::string(GPUSHARE_DATA_DIR) + "/conformance/tencent-gpu-admission.json");
+  REQUIRE(f.good());
+  json suite = json::parse(f);
+  auto rep = conform::run_suite(suite, std::string(GPUSHARE_DATA_DIR) + "/conformance");
+  for (const auto& fl : rep.failures) WARN(fl.id << " expected " << fl.expected << " got " << fl.got);
+  CHECK(rep.supported);
+  CHECK(rep.passed == 24);
+  CHECK(rep.failed() == 0);
+}

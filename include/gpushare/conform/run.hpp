@@ -21,6 +21,7 @@
 #include "../model/errors.hpp"
 #include "aliyun.hpp"
 #include "report.hpp"
+#include "tencent_admission.hpp"
 
 namespace gpushare {
 namespace conform {
@@ -33,6 +34,7 @@ using SuiteRunner = std::function<SuiteReport(const nlohmann::json& suite, const
 inline const std::map<std::string, SuiteRunner>& runners() {
   static const std::map<std::string, SuiteRunner> table = {
       {"aliyun-gpushare", &run_aliyun},
+      {"tencent-gpu-admission", &run_tencent_admission},
   };
   return table;
 }
