@@ -165,3 +165,14 @@ TEST_CASE("tencent-gpu-admission conformance suite", "[k8s][conform]") {
   CHECK(rep.passed == 24);
   CHECK(rep.failed() == 0);
 }
+
+TEST_CASE("hami-score conformance suite", "[k8s][conform]") {
+  std::ifstream f(std::string(GPUSHARE_DATA_DIR) + "/conformance/hami-score.json");
+  REQUIRE(f.good());
+  json suite = json::parse(f);
+  auto rep = conform::run_suite(suite, std::string(GPUSHARE_DATA_DIR) + "/conformance");
+  for (const auto& fl : rep.failures) WARN(fl.id << " expected " << fl.expected << " got " << fl.got);
+  CHECK(rep.supported);
+  CHECK(rep.passed == 172);
+  CHECK(rep.failed() == 0);
+}

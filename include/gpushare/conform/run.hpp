@@ -20,6 +20,7 @@
 
 #include "../model/errors.hpp"
 #include "aliyun.hpp"
+#include "hami.hpp"
 #include "report.hpp"
 #include "tencent_admission.hpp"
 
@@ -34,6 +35,7 @@ using SuiteRunner = std::function<SuiteReport(const nlohmann::json& suite, const
 inline const std::map<std::string, SuiteRunner>& runners() {
   static const std::map<std::string, SuiteRunner> table = {
       {"aliyun-gpushare", &run_aliyun},
+      {"hami-score", &run_hami},
       {"tencent-gpu-admission", &run_tencent_admission},
   };
   return table;
