@@ -50,6 +50,8 @@ from ._core import (
     supported_suites,
 )
 
+from . import k8s  # noqa: E402  (Kubernetes edge: gpushare.k8s.pod_request, recover_cluster)
+
 __all__ = [
     "BestFit",
     "BinPack",

@@ -1,6 +1,6 @@
 # Type stubs for gpushare._core, kept by hand next to python/src/*.cpp.
 # tests/python/test_stubs.py checks that every name listed here exists in the module.
-from typing import Dict, List, Optional, Sequence, Tuple, Union, overload
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union, overload
 
 import enum
 
@@ -212,3 +212,8 @@ class SuiteReport:
 
 def run_conformance(text: str, suite_dir: str = ".") -> SuiteReport: ...
 def supported_suites() -> List[str]: ...
+
+def _k8s_pod_request(text: str, dialect: str, aliyun_unit: str = "GiB") -> Tuple[Request, List[Dict[str, Any]]]: ...
+def _k8s_recover_cluster(
+    nodes: str, pods: str, dialect: str, aliyun_unit: str = "GiB"
+) -> Tuple[Cluster, List[Placement], List[Tuple[str, str]]]: ...

@@ -8,4 +8,5 @@ void bind_errors(pybind11::module_& m);
 void bind_model(pybind11::module_& m);
 void bind_solve(pybind11::module_& m);
 void bind_conform(pybind11::module_& m);
+void bind_k8s(pybind11::module_& m);
 }  // namespace gpushare_py

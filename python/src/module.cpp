@@ -10,4 +10,5 @@ PYBIND11_MODULE(_core, m) {
   gpushare_py::bind_model(m);
   gpushare_py::bind_solve(m);
   gpushare_py::bind_conform(m);
+  gpushare_py::bind_k8s(m);
 }
