@@ -70,6 +70,8 @@ from ._core import (
 from . import sim
 from .quota import usage_frame
 
+from . import k8s  # noqa: E402  (Kubernetes edge: gpushare.k8s.pod_request, recover_cluster)
+
 __all__ = [
     "FlavorMode",
     "FlavorQuota",

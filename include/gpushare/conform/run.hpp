@@ -24,6 +24,10 @@
 #include "report.hpp"
 #include "gpuallocator_besteffort.hpp"
 #include "tencent_gpu_manager_topology.hpp"
+#include "aliyun.hpp"
+#include "hami.hpp"
+#include "report.hpp"
+#include "tencent_admission.hpp"
 
 namespace gpushare {
 namespace conform {
@@ -39,6 +43,9 @@ inline const std::map<std::string, SuiteRunner>& runners() {
       {"gpu-admission-quota", &run_gpu_admission_quota},
       {"kueue-quota", &run_kueue_quota},
       {"tencent-gpu-manager-topology", &run_tencent_gpu_manager_topology},
+      {"aliyun-gpushare", &run_aliyun},
+      {"hami-score", &run_hami},
+      {"tencent-gpu-admission", &run_tencent_admission},
   };
   return table;
 }

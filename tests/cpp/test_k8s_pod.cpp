@@ -1,0 +1,178 @@
+// Kubernetes edge: quantity spellings, pod parsing per dialect, bad objects, and the aliyun suite.
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <random>
+
+#include <gpushare/conform/run.hpp>
+#include <gpushare/k8s/pod.hpp>
+
+using namespace gpushare;
+using namespace gpushare::k8s;
+using nlohmann::json;
+
+TEST_CASE("quantities in every Kubernetes spelling", "[k8s][quantity]") {
+  CHECK(parse_quantity("1", "q").value() == 1);
+  CHECK(parse_quantity("500m", "q").milli_value() == 500);
+  CHECK(parse_quantity("500m", "q").value() == 1);  // rounds up like Quantity.Value()
+  CHECK(parse_quantity("8Gi", "q").value() == 8LL << 30);
+  CHECK(parse_quantity("1e3", "q").value() == 1000);
+  CHECK(parse_quantity("1E3", "q").value() == 1000);
+  CHECK(parse_quantity("1.5", "q").milli_value() == 1500);
+  CHECK(parse_quantity("1.5Gi", "q").value() == 3LL << 29);
+  CHECK(parse_quantity("2k", "q").value() == 2000);
+  CHECK(parse_quantity("3M", "q").value() == 3000000);
+  CHECK(parse_quantity("100n", "q").milli_value() == 1);
+  CHECK(parse_quantity("+4", "q").value() == 4);
+  CHECK(parse_quantity("-4", "q").value() == -4);
+  CHECK(parse_quantity(".5", "q").milli_value() == 500);
+  CHECK(parse_quantity("1e-3", "q").milli_value() == 1);
+  CHECK(parse_quantity("0", "q").value() == 0);
+  CHECK(parse_quantity("1Ki", "q").value() == 1024);
+  CHECK(parse_quantity("12e2", "q") == parse_quantity("1.2k", "q"));
+  for (const char* bad : {"", "abc", "1.2.3", "1Gb", "1e", "Gi", "1 Gi", "--1"}) {
+    INFO(bad);
+    CHECK_THROWS_AS(parse_quantity(bad, "q"), ParseError);
+  }
+  CHECK_THROWS_AS(parse_quantity("1e400", "q"), InvalidArgument);
+  CHECK_THROWS_AS(parse_quantity("99999999999Ei", "q"), InvalidArgument);
+  // property: integer n spelled n, n000m, and (n*1024)Ki / 1024 agree
+  std::mt19937_64 rng(7);
+  for (int i = 0; i < 500; ++i) {
+    long long n = static_cast<long long>(rng() % 1000000);
+    CHECK(parse_quantity(std::to_string(n), "q").value() == n);
+    CHECK(parse_quantity(std::to_string(n) + "000m", "q").value() == n);
+    CHECK(parse_quantity(std::to_string(n) + "Ki", "q").value() == n * 1024);
+    CHECK(parse_quantity(std::to_string(n) + "e0", "q").value() == n);
+  }
+  try {
+    parse_quantity("1Gb", "pod default/p: containers[0]");
+    FAIL("no throw");
+  } catch (const ParseError& e) {
+    CHECK(std::string(e.what()).find("pod default/p: containers[0]") != std::string::npos);
+  }
+}
+
+namespace {
+json pod_with(json containers, json init = json::array(), json ann = json::object()) {
+  json p = {{"apiVersion", "v1"}, {"kind", "Pod"},
+            {"metadata", {{"name", "p"}, {"namespace", "ns"}, {"annotations", ann}}},
+            {"spec", {{"containers", containers}}}};
+  if (!init.empty()) p["spec"]["initContainers"] = init;
+  return p;
+}
+json ctr(const std::string& name, json limits, json requests = json::object()) {
+  return {{"name", name}, {"resources", {{"limits", limits}, {"requests", requests}}}};
+}
+}  // namespace
+
+TEST_CASE("aliyun pods: GiB by default, MiB option, containers summed", "[k8s][pod]") {
+  json p = pod_with({ctr("a", {{"aliyun.com/gpu-mem", "3"}}), ctr("b", {{"aliyun.com/gpu-mem", 4}}), ctr("c", json::object())});
+  auto r = pod_request(p, Dialect::Aliyun);
+  CHECK(r.name == "ns/p");
+  CHECK(r.request.gpu == GpuDemand{1, 0, 7 * 1024});
+  REQUIRE(r.containers.size() == 3);
+  CHECK(r.containers[0].demand == GpuDemand{1, 0, 3 * 1024});
+  CHECK(r.containers[1].demand == GpuDemand{1, 0, 4 * 1024});
+  CHECK(r.containers[2].demand.count == 0);
+  DialectOptions mib;
+  mib.aliyun_mib = true;
+  CHECK(pod_request(p, Dialect::Aliyun, mib).request.gpu.mib == 7);
+  CHECK(pod_request(p, Dialect::Tencent).request.gpu.count == 0);
+}
+
+TEST_CASE("tencent pods: vcuda-core 100 = one GPU, vcuda-memory 256 MiB units", "[k8s][pod]") {
+  auto share = pod_request(pod_with({ctr("a", {{"tencent.com/vcuda-core", "50"}, {"tencent.com/vcuda-memory", "4"}})}), Dialect::Tencent);
+  CHECK(share.request.gpu == GpuDemand{1, 500, 1024});
+  auto whole = pod_request(pod_with({ctr("a", {{"tencent.com/vcuda-core", "200"}})}), Dialect::Tencent);
+  CHECK(whole.request.gpu.count == 2);
+  CHECK(whole.request.gpu.milli == 1000);
+  // cores < 100 without memory is not a GPU request upstream
+  CHECK(pod_request(pod_with({ctr("a", {{"tencent.com/vcuda-core", "50"}})}), Dialect::Tencent).request.gpu.count == 0);
+}
+
+TEST_CASE("hami and plain nvidia pods", "[k8s][pod]") {
+  auto h = pod_request(pod_with({ctr("a", {{"nvidia.com/gpu", "2"}, {"nvidia.com/gpumem", "3000"}, {"nvidia.com/gpucores", "30"}})},
+                                json::array(), {{"nvidia.com/use-gputype", "A100, V100"}, {"nvidia.com/nouse-gputype", "T4"}}),
+                       Dialect::Hami);
+  CHECK(h.request.gpu == GpuDemand{2, 300, 3000});
+  CHECK(h.request.allowed_models == std::vector<std::string>{"A100", "V100"});
+  CHECK(h.request.denied_models == std::vector<std::string>{"T4"});
+  CHECK(!h.request.accepts_model("T4"));
+  CHECK(h.request.accepts_model("A100"));
+  auto n = pod_request(pod_with({ctr("a", {{"nvidia.com/gpu", 1}}), ctr("b", {{"nvidia.com/gpu", "1e0"}})}), Dialect::Nvidia);
+  CHECK(n.request.gpu == GpuDemand{2, 1000, 0});
+}
+
+TEST_CASE("effective request: containers summed, init containers as max", "[k8s][pod]") {
+  json p = pod_with({ctr("a", json::object(), {{"cpu", "500m"}, {"memory", "1Gi"}}),
+                     ctr("b", json::object(), {{"cpu", "1"}, {"memory", "512Mi"}})},
+                    json::array({ctr("i", json::object(), {{"cpu", "2"}, {"memory", "1Gi"}})}));
+  auto r = pod_request(p, Dialect::Nvidia);
+  CHECK(r.request.cpu_milli == 2000);  // max(1500, 2000)
+  CHECK(r.request.host_mib == 1536);   // max(1536, 1024)
+  json q = pod_with({ctr("a", {{"nvidia.com/gpu", 1}})}, json::array({ctr("i", {{"nvidia.com/gpu", 4}})}));
+  CHECK(pod_request(q, Dialect::Nvidia).request.gpu.count == 4);
+  CHECK(pod_request(q, Dialect::Nvidia).containers.front().init);
+}
+
+TEST_CASE("bad pods give a clear error naming the object and field", "[k8s][pod][bad]") {
+  auto msg = [](const json& p) {
+    try {
+      pod_request(p, Dialect::Aliyun);
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  CHECK(msg(json::array()).find("pod") != std::string::npos);
+  CHECK(msg(json{{"spec", json::object()}}).find("metadata") != std::string::npos);
+  json nospec = {{"metadata", {{"name", "x"}}}};
+  CHECK(msg(nospec).find("spec") != std::string::npos);
+  json p = pod_with({ctr("a", {{"aliyun.com/gpu-mem", "-2"}})});
+  CHECK(msg(p).find("ns/p") != std::string::npos);
+  CHECK(msg(p).find("aliyun.com/gpu-mem") != std::string::npos);
+  p = pod_with({ctr("a", {{"aliyun.com/gpu-mem", "1.5"}})});
+  CHECK(msg(p).find("whole numbers") != std::string::npos);
+  p = pod_with({ctr("a", {{"aliyun.com/gpu-mem", true}})});
+  CHECK(msg(p).find("containers[0]") != std::string::npos);
+  p = pod_with({ctr("a", {{"aliyun.com/gpu-mem", "lots"}})});
+  CHECK(msg(p).find("lots") != std::string::npos);
+  p = pod_with(json::object());
+  CHECK(msg(p).find("spec.containers") != std::string::npos);
+  CHECK_THROWS_AS(pod_request(pod_with({ctr("a", {{"nvidia.com/gpu", 100000}})}), Dialect::Nvidia), InvalidArgument);
+  CHECK_THROWS_AS(parse_dialect("amd"), InvalidArgument);
+}
+
+TEST_CASE("aliyun-gpushare conformance suite", "[k8s][conform]") {
+  std::ifstream f(std::string(GPUSHARE_DATA_DIR) + "/conformance/aliyun-gpushare.json");
+  REQUIRE(f.good());
+  json suite = json::parse(f);
+  auto rep = conform::run_suite(suite, std::string(GPUSHARE_DATA_DIR) + "/conformance");
+  for (const auto& fl : rep.failures) WARN(fl.id << " expected " << fl.expected << " got " << fl.got);
+  CHECK(rep.supported);
+  CHECK(rep.passed == 31);
+  CHECK(rep.failed() == 0);
+}
+
+TEST_CASE("tencent-gpu-admission conformance suite", "[k8s][conform]") {
+  std::ifstream f(std::string(GPUSHARE_DATA_DIR) + "/conformance/tencent-gpu-admission.json");
+  REQUIRE(f.good());
+  json suite = json::parse(f);
+  auto rep = conform::run_suite(suite, std::string(GPUSHARE_DATA_DIR) + "/conformance");
+  for (const auto& fl : rep.failures) WARN(fl.id << " expected " << fl.expected << " got " << fl.got);
+  CHECK(rep.supported);
+  CHECK(rep.passed == 24);
+  CHECK(rep.failed() == 0);
+}
+
+TEST_CASE("hami-score conformance suite", "[k8s][conform]") {
+  std::ifstream f(std::string(GPUSHARE_DATA_DIR) + "/conformance/hami-score.json");
+  REQUIRE(f.good());
+  json suite = json::parse(f);
+  auto rep = conform::run_suite(suite, std::string(GPUSHARE_DATA_DIR) + "/conformance");
+  for (const auto& fl : rep.failures) WARN(fl.id << " expected " << fl.expected << " got " << fl.got);
+  CHECK(rep.supported);
+  CHECK(rep.passed == 172);
+  CHECK(rep.failed() == 0);
+}
