@@ -49,7 +49,9 @@ from ._core import (
     schedule,
     supported_suites,
 )
-from . import sim
+from . import plots, sim, sizing, sweeps
+from .sizing import NodeType, TaskShape, size_cluster, workload_from_mix
+from .sweeps import sweep
 
 __all__ = [
     "BestFit",
@@ -60,6 +62,7 @@ __all__ = [
     "ConflictError",
     "FirstFit",
     "Gpu",
+    "NodeType",
     "GpuFit",
     "GpushareError",
     "InvalidArgumentError",
@@ -74,6 +77,7 @@ __all__ = [
     "Score",
     "ScheduleResult",
     "Spread",
+    "TaskShape",
     "SuiteReport",
     "UsageSnapshot",
     "__version__",
@@ -82,6 +86,12 @@ __all__ = [
     "policy_names",
     "run_conformance",
     "schedule",
+    "plots",
     "sim",
+    "size_cluster",
+    "sizing",
     "supported_suites",
+    "sweep",
+    "sweeps",
+    "workload_from_mix",
 ]

@@ -91,6 +91,8 @@ struct ReplayResult {
   int64_t pods_failed = 0;
   int64_t arrived_milli = 0;       ///< total GPU demand submitted
   int64_t allocated_milli = 0;     ///< GPU milli allocated at the end
+  double fragmentation_milli = 0;  ///< cluster fragmentation (GPU milli) at the end
+  std::vector<int64_t> node_used_milli;  ///< GPU milli in use per node at the end, input node order
 };
 
 /// @brief Replays a trace on a cluster under any registered policy; reusable across seeds and
@@ -163,6 +165,9 @@ class Replayer {
     }
     res.arrived_milli = arrived;
     res.allocated_milli = rs.st.used_gpu_milli();
+    res.fragmentation_milli = rs.frag_sum;
+    res.node_used_milli.resize(rs.st.size());
+    for (size_t i = 0; i < rs.st.size(); ++i) res.node_used_milli[i] = rs.st.node(i).used_milli();
     res.steps = bins.finish();
     return res;
   }
