@@ -102,13 +102,17 @@ def replay(nodes: Sequence[SimNode], pods: Sequence[SimPod], policy: str = "FGD"
 
 def final_state(nodes: Sequence[SimNode], pods: Sequence[SimPod], policy: str = "FGD",
                 seeds: Iterable[int] = range(42, 52), inflation: float = 1.3, *, timed: bool = False,
-                shuffle: bool = True):
+                shuffle: bool = True, resample: bool = True):
     """Replay once per seed (as :func:`replay`) and return each run's state after the last event.
 
     Parameters
     ----------
     nodes, pods, policy, seeds, inflation, timed, shuffle
         As in :func:`replay`.
+    resample : bool
+        Protocol mode only: resample (or trim) the trace to ``inflation`` x the cluster's GPU
+        capacity, as :func:`replay` does.  False submits every pod exactly once (in the seed's
+        shuffled order) and ignores ``inflation``.
 
     Returns
     -------
@@ -123,7 +127,7 @@ def final_state(nodes: Sequence[SimNode], pods: Sequence[SimPod], policy: str = 
 
     nodes = list(nodes)
     rows = _core.sim_replay_final(nodes, list(pods), str(policy), [int(s) for s in seeds], float(inflation),
-                                  bool(shuffle), bool(timed))
+                                  bool(shuffle), bool(timed), bool(resample))
     df = pd.DataFrame(rows, columns=["seed", "arrived_milli", "allocated_milli", "fragmentation_milli",
                                      "pods_submitted", "pods_placed", "pods_failed", "node_used_milli"])
     df.insert(0, "policy", str(policy))

@@ -185,8 +185,8 @@ def evaluate(node_type: NodeType, count: int, pods: Sequence[SimPod], policy: st
              seeds: Iterable[int] = (42, 43, 44)) -> Dict[str, float]:
     """Replay ``pods`` on ``count`` nodes of ``node_type`` and measure it after the last arrival.
 
-    Each seed submits the whole workload once in a shuffled order (protocol mode with the
-    inflation set to the workload's GPU demand over the cluster's GPU capacity).
+    Each seed submits every task of the workload exactly once, in a shuffled order (protocol
+    mode without resampling).
 
     Returns
     -------
@@ -202,8 +202,7 @@ def evaluate(node_type: NodeType, count: int, pods: Sequence[SimPod], policy: st
     gpu_cap = count * node_type.gpus * 1000
     if d["gpu_milli"] <= 0 or gpu_cap <= 0:
         raise ValueError("evaluate: the workload and the node type must both have GPUs")
-    df = sim.final_state(node_type.nodes(count), pods, policy=policy, seeds=list(seeds),
-                         inflation=d["gpu_milli"] / gpu_cap)
+    df = sim.final_state(node_type.nodes(count), pods, policy=policy, seeds=list(seeds), resample=False)
     unplaced = 100.0 * (df.arrived_milli - df.allocated_milli) / df.arrived_milli
     stranded = 100.0 * df.fragmentation_milli / gpu_cap
     failed = 100.0 * df.pods_failed / df.pods_submitted.clip(lower=1)

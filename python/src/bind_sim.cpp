@@ -163,9 +163,10 @@ void bind_sim(py::module_& m) {
   m.def(
       "sim_replay_final",
       [](const std::vector<SimNode>& nodes, const std::vector<SimPod>& pods, const std::string& policy,
-         const std::vector<uint64_t>& seeds, double inflation, bool shuffle, bool timed) {
+         const std::vector<uint64_t>& seeds, double inflation, bool shuffle, bool timed, bool resample) {
         const SimPolicy& pol = sim_policy(policy);
         ReplayOptions o;
+        o.resample = resample;
         o.inflation = inflation;
         o.shuffle = shuffle;
         o.timed = timed;
@@ -192,7 +193,7 @@ void bind_sim(py::module_& m) {
         return rows;
       },
       py::arg("nodes"), py::arg("pods"), py::arg("policy"), py::arg("seeds"), py::arg("inflation") = 1.3,
-      py::arg("shuffle") = true, py::arg("timed") = false,
+      py::arg("shuffle") = true, py::arg("timed") = false, py::arg("resample") = true,
       "Replay once per seed and return each run's end state (a dict per seed: arrived/allocated/"
       "fragmentation milli, pod counts, node_used_milli per node in input order).");
 }

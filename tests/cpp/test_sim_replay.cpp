@@ -189,6 +189,22 @@ TEST_CASE("end state: per-node GPU use sums to the allocation; fragmentation mat
   }
 }
 
+TEST_CASE("resample off: every pod of the trace is submitted exactly once, whatever the inflation") {
+  auto nodes = load_openb_nodes(kDir + "/openb_node_list_gpu_node.csv");
+  auto pods = load_openb_pods(kDir + "/openb_pod_list_default.csv");
+  int64_t demand = 0;
+  for (const auto& p : pods) demand += int64_t(p.num_gpu) * p.gpu_milli;
+  for (size_t n : {size_t(100), size_t(700), nodes.size()}) {
+    std::vector<SimNode> sub(nodes.begin(), nodes.begin() + std::ptrdiff_t(n));
+    ReplayOptions o;
+    o.resample = false;
+    o.inflation = 0.01;
+    auto res = Replayer(sub, pods, o).run(sim_policy("FGD"), 3);
+    REQUIRE(res.pods_submitted == int64_t(pods.size()));
+    REQUIRE(res.arrived_milli == demand);
+  }
+}
+
 TEST_CASE("timed mode honours departures") {
   Replayer r(load_openb_nodes(kDir + "/openb_node_list_gpu_node.csv"),
              load_openb_pods(kDir + "/openb_pod_list_default.csv"), ReplayOptions{1.3, false, true});

@@ -43,6 +43,15 @@ def test_evaluate_all_placed_when_capacity_is_ample():
     assert small["unplaced_pct"] >= 40  # half the capacity: at least ~half the demand is left out
 
 
+def test_evaluate_submits_every_task_exactly_once():
+    pods = workload_from_mix(MIX, hours=1, seed=4)
+    need = demand(pods)["gpu_milli"]
+    for nt in (V100, A10):
+        for n in range(3, 40, 3):
+            fin = gs.sim.final_state(nt.nodes(n), pods, "FGD", seeds=[1, 2], resample=False)
+            assert (fin.arrived_milli == need).all() and (fin.pods_submitted == len(pods)).all()
+
+
 def brute_force_min(pods, nt, policy, target, seeds):
     n = 1
     while evaluate(nt, n, pods, policy, seeds)["unplaced_pct"] > target:

@@ -63,6 +63,8 @@ struct ReplayOptions {
   bool timed = false;         ///< honour creation/deletion times (departures) instead of the protocol
   double target_coverage = 0.95;  ///< share of tasks the target workload's shapes cover
   int max_pct = 130;          ///< last arrived-demand step reported
+  bool resample = true;       ///< protocol mode: resample/trim to inflation x capacity (false: the
+                              ///< shuffled trace exactly once; inflation is then unused)
 };
 
 /// @brief Metrics at one step of arrived demand (a 1% bin of cluster GPU capacity).
@@ -193,6 +195,7 @@ class Replayer {
     std::iota(seq.begin(), seq.end(), size_t(0));
     if (opt_.timed) return seq;
     if (opt_.shuffle) rng.shuffle(seq);
+    if (!opt_.resample) return seq;
     int64_t total = 0;
     for (size_t i : seq) total += shapes_[pods_[i].shape_id].total_milli();
     const double target = opt_.inflation * double(base_.total_gpu_milli());
