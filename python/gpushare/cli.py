@@ -202,6 +202,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     table = g[["allocated_pct", "unallocated_pct", "fragmentation_pct"]].median()
     table["unallocated_min"] = g.unallocated_pct.min()
     table["unallocated_max"] = g.unallocated_pct.max()
+    table = table.reindex(names)  # the order asked for (the sweep sorts by name)
     print(f"{size} nodes, {len(pods)} pods, {len(args.seeds)} seeds; medians at {args.at}% arrived")
     print(f"{'policy':<14} {'allocated%':>11} {'unallocated%':>13} {'(min..max)':>16} {'fragmented%':>12}")
     for pol, r in table.iterrows():

@@ -131,3 +131,18 @@ def test_plots_return_axes(tmp_path):
     hm = plots.occupancy_heatmap(fin, nodes)
     assert hm.images[0].get_array().shape == (2, 8)
     hm.figure.savefig(tmp_path / "h.png")
+
+
+def test_readme_capacity_planning_example_runs():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    readme = open(os.path.join(HERE, "..", "..", "README.md"), encoding="utf-8").read()
+    start = readme.index("## Capacity planning")
+    body = readme.index("```python", start) + len("```python")
+    code = readme[body:readme.index("```", body)]
+    ns = {}
+    exec(compile(code, "README.md", "exec"), ns)
+    best = ns["df"][ns["df"].best].iloc[0]
+    assert (best.node_type, best.nodes, best.cost_per_hour) == ("4xA10", 63, 567.0)  # as the README says
+    assert best.unplaced_pct == pytest.approx(0.98, abs=0.005)

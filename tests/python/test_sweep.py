@@ -80,3 +80,13 @@ def test_unknown_policy_and_empty_sweep(traces):
         gs.sweep(traces, policies=["Nope"], seeds=[1])
     with pytest.raises(ValueError, match="nothing to run"):
         gs.sweep(traces, policies=["FGD"], seeds=[])
+
+
+def test_process_pool_equals_serial(traces):
+    from concurrent.futures import ProcessPoolExecutor
+
+    small = {"default": traces["default"]}
+    serial = gs.sweep(small, policies=["FGD"], seeds=[5, 6], cluster_sizes=[50], max_pct=105)
+    with ProcessPoolExecutor(max_workers=2) as ex:
+        par = gs.sweep(small, policies=["FGD"], seeds=[5, 6], cluster_sizes=[50], max_pct=105, executor=ex)
+    assert par.equals(serial)
