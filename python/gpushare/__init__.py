@@ -67,10 +67,10 @@ from ._core import (
     supported_suites,
     topology_set_score,
 )
-from . import sim
+from . import k8s, plots, sim, sizing, sweeps
 from .quota import usage_frame
-
-from . import k8s  # noqa: E402  (Kubernetes edge: gpushare.k8s.pod_request, recover_cluster)
+from .sizing import NodeType, TaskShape, size_cluster, workload_from_mix
+from .sweeps import sweep
 
 __all__ = [
     "FlavorMode",
@@ -96,6 +96,7 @@ __all__ = [
     "ConflictError",
     "FirstFit",
     "Gpu",
+    "NodeType",
     "GpuFit",
     "GpushareError",
     "InvalidArgumentError",
@@ -110,6 +111,7 @@ __all__ = [
     "Score",
     "ScheduleResult",
     "Spread",
+    "TaskShape",
     "SuiteReport",
     "Topology",
     "UsageSnapshot",
@@ -122,6 +124,12 @@ __all__ = [
     "policy_names",
     "run_conformance",
     "schedule",
+    "plots",
     "sim",
+    "size_cluster",
+    "sizing",
     "supported_suites",
+    "sweep",
+    "sweeps",
+    "workload_from_mix",
 ]

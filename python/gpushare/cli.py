@@ -13,6 +13,15 @@ replay --nodes CSV --pods CSV --policy NAME [--seeds 42-51] [--inflation 1.3] [-
     Replay an openb trace with the FGD study's protocol and print the medians over seeds of
     allocated, unallocated and fragmented GPU % at the given arrived-demand step (default 100).
     ``--policy all`` runs the six policies of the study. Exit status 2 on unreadable input.
+compare --nodes CSV --pods CSV [--policies A,B|all] [--seeds 42-44] [--size N] [--at 100] [--csv F] [--json F] [--plot PNG]
+    Replay one trace under several policies x seeds (``gpushare.sweep``) and print, per policy,
+    the medians and the min..max over seeds of unallocated GPU % at the given step.
+size (--pods CSV | --mix JSON) --node-type NAME:MODEL:GPUS:CPU_MILLI:MEMORY_MIB:PRICE ... [--policy FGD]
+     [--max-unplaced 1] [--max-stranded PCT] [--seeds 42-44] [--csv F] [--json F] [--plot PNG]
+    Find the cheapest cluster of one node type meeting the target (``gpushare.size_cluster``);
+    prints every configuration tried and the answer. Exit status 1 if no type meets the target.
+
+Long runs draw a progress bar on stderr when it is a terminal (``--quiet`` turns it off).
 """
 
 from __future__ import annotations
@@ -128,6 +137,180 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Progress:
+    """A one-line stderr progress bar, drawn only when stderr is a terminal and not quiet."""
+
+    def __init__(self, label: str, quiet: bool = False, stream=None) -> None:
+        self.stream = stream if stream is not None else sys.stderr
+        self.on = not quiet and hasattr(self.stream, "isatty") and self.stream.isatty()
+        self.label = label
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.on:
+            return
+        width = 30
+        fill = int(width * done / max(1, total))
+        self.stream.write(f"\r{self.label} [{'#' * fill}{'.' * (width - fill)}] {done}/{total}")
+        if done >= total:
+            self.stream.write("\n")
+        self.stream.flush()
+
+    def note(self, message: str) -> None:
+        if self.on:
+            self.stream.write(f"\r\033[K{self.label}: {message}")
+            self.stream.flush()
+
+    def close(self) -> None:
+        if self.on:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
+
+
+def _write_outputs(df, args: argparse.Namespace, what: str) -> None:
+    if getattr(args, "csv", ""):
+        df.to_csv(args.csv, index=False)
+        print(f"{what} written to {args.csv}")
+    if getattr(args, "json", ""):
+        df.to_json(args.json, orient="records", indent=1)
+        print(f"{what} written to {args.json}")
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from . import sim
+    from .sweeps import sweep
+
+    try:
+        nodes, pods = sim.load_openb(args.nodes, args.pods)
+    except (OSError, _core.GpushareError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    names = list(sim.POLICIES) if args.policies == "all" else [p.strip() for p in args.policies.split(",") if p.strip()]
+    known = sim.policies()
+    for n in names:
+        if n not in known:
+            print(f"error: unknown policy '{n}' (known: {', '.join(known)})", file=sys.stderr)
+            return 2
+    size = args.size or len(nodes)
+    if not 1 <= size <= len(nodes):
+        print(f"error: --size {size} outside 1..{len(nodes)}", file=sys.stderr)
+        return 2
+    bar = _Progress("compare", args.quiet)
+    df = sweep({os.path.basename(args.pods): (nodes, pods)}, policies=names, seeds=args.seeds, cluster_sizes=[size],
+               inflation=args.inflation, progress=bar)
+    at = df[df.arrived_pct == args.at]
+    g = at.groupby("policy", sort=False)
+    table = g[["allocated_pct", "unallocated_pct", "fragmentation_pct"]].median()
+    table["unallocated_min"] = g.unallocated_pct.min()
+    table["unallocated_max"] = g.unallocated_pct.max()
+    table = table.reindex(names)  # the order asked for (the sweep sorts by name)
+    print(f"{size} nodes, {len(pods)} pods, {len(args.seeds)} seeds; medians at {args.at}% arrived")
+    print(f"{'policy':<14} {'allocated%':>11} {'unallocated%':>13} {'(min..max)':>16} {'fragmented%':>12}")
+    for pol, r in table.iterrows():
+        span = f"{r.unallocated_min:.2f}..{r.unallocated_max:.2f}"
+        print(f"{pol:<14} {r.allocated_pct:>11.2f} {r.unallocated_pct:>13.2f} {span:>16} {r.fragmentation_pct:>12.2f}")
+    _write_outputs(df, args, "per-step metrics")
+    if args.plot:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        from . import plots
+
+        fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+        plots.unallocated_vs_arrived(df, ax=axes[0])
+        plots.fragmentation_over_time(df, ax=axes[1])
+        fig.tight_layout()
+        fig.savefig(args.plot, dpi=110)
+        plt.close(fig)
+        print(f"plot written to {args.plot}")
+    return 0
+
+
+def _node_type(text: str):
+    from .sizing import NodeType
+
+    parts = text.split(":")
+    if len(parts) != 6:
+        raise argparse.ArgumentTypeError(f"node type '{text}': expected NAME:MODEL:GPUS:CPU_MILLI:MEMORY_MIB:PRICE")
+    try:
+        return NodeType(parts[0], parts[1], int(parts[2]), int(parts[3]), int(parts[4]), float(parts[5]))
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"node type '{text}': {e}")
+
+
+def _load_mix(path: str):
+    """A mix file: {"hours": H, "seed": S, "shapes": [{"cpu_milli", "memory_mib", "num_gpu", "gpu_milli",
+    "rate", "duration_h"?, "gpu_spec"?}, ...]}."""
+    from .sizing import TaskShape, workload_from_mix
+
+    with open(path, encoding="utf-8") as f:
+        doc = json.load(f)
+    shapes = []
+    for k, s in enumerate(doc.get("shapes", [])):
+        try:
+            shapes.append(TaskShape(int(s["cpu_milli"]), int(s["memory_mib"]), int(s["num_gpu"]), int(s["gpu_milli"]),
+                                    float(s["rate"]), float(s.get("duration_h", 1.0)), tuple(s.get("gpu_spec", ()))))
+        except KeyError as e:
+            raise ValueError(f"{path}: shapes[{k}] lacks field {e}")
+    if "hours" not in doc:
+        raise ValueError(f"{path}: missing field 'hours'")
+    return workload_from_mix(shapes, float(doc["hours"]), int(doc.get("seed", 0)))
+
+
+def _cmd_size(args: argparse.Namespace) -> int:
+    from . import sim
+    from .sizing import size_cluster
+
+    try:
+        pods = _core.sim_load_openb_pods(args.pods) if args.pods else _load_mix(args.mix)
+    except (OSError, ValueError, _core.GpushareError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    if args.policy not in sim.policies():
+        print(f"error: unknown policy '{args.policy}' (known: {', '.join(sim.policies())})", file=sys.stderr)
+        return 2
+    bar = _Progress("size", args.quiet)
+    try:
+        df = size_cluster(pods, args.node_type, args.policy, max_unplaced_pct=args.max_unplaced,
+                          max_stranded_pct=args.max_stranded, seeds=args.seeds, max_nodes=args.max_nodes,
+                          progress=bar.note)
+    except (ValueError, _core.GpushareError) as e:
+        bar.close()
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    bar.close()
+    target = f"unplaced <= {args.max_unplaced}%" + (
+        f", stranded <= {args.max_stranded}%" if args.max_stranded is not None else "")
+    print(f"{len(pods)} tasks, policy {args.policy}, target {target}, {len(args.seeds)} seeds")
+    print(f"{'node type':<14} {'nodes':>6} {'GPUs':>6} {'cost/h':>10} {'unplaced%':>10} {'stranded%':>10} {'ok':>3}")
+    for _, r in df.iterrows():
+        mark = " <- cheapest" if r.best else ""
+        print(f"{r.node_type:<14} {r.nodes:>6} {r.gpus:>6} {r.cost_per_hour:>10.2f} {r.unplaced_pct:>10.2f} "
+              f"{r.stranded_pct:>10.2f} {'yes' if r.meets_target else 'no':>3}{mark}")
+    _write_outputs(df, args, "explored configurations")
+    if args.plot:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        from . import plots
+
+        ax = plots.sizing_frontier(df)
+        ax.figure.tight_layout()
+        ax.figure.savefig(args.plot, dpi=110)
+        plt.close(ax.figure)
+        print(f"plot written to {args.plot}")
+    best = df[df.best]
+    if not len(best):
+        print("no node type meets the target")
+        return 1
+    b = best.iloc[0]
+    print(f"answer: {b.nodes} x {b.node_type} ({b.gpus} GPUs), {b.cost_per_hour:.2f} per hour")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="gpushare", description="GPU-sharing placement, simulation and conformance tools.")
     p.add_argument("--version", action="version", version=f"gpushare {_core.__version__}")
@@ -154,6 +337,40 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--plot", default="", metavar="PNG", help="also write a plot of unallocated %% vs arrived %%")
     r.add_argument("--csv", default="", metavar="CSV", help="also write every seed's per-step metrics")
     r.set_defaults(func=_cmd_replay)
+    cp = sub.add_parser("compare", help="compare policies x seeds on one openb trace (table, CSV/JSON, plot)")
+    cp.add_argument("--nodes", required=True, metavar="CSV", help="openb node list")
+    cp.add_argument("--pods", required=True, metavar="CSV", help="openb pod list")
+    cp.add_argument("--policies", default="all", metavar="A,B", help="comma-separated policy names or 'all' (default)")
+    cp.add_argument("--seeds", type=_parse_seeds, default=list(range(42, 45)), metavar="A-B",
+                    help="seeds, e.g. 42-44 (default) or 1,2,5")
+    cp.add_argument("--size", type=int, default=0, metavar="N", help="replay on N nodes spread over the node list")
+    cp.add_argument("--inflation", type=float, default=1.3, help="arrived demand target x GPU capacity (1.3)")
+    cp.add_argument("--at", type=int, default=100, metavar="PCT", help="arrived-demand step to report (100)")
+    cp.add_argument("--csv", default="", metavar="FILE", help="write every seed's per-step metrics as CSV")
+    cp.add_argument("--json", default="", metavar="FILE", help="write every seed's per-step metrics as JSON records")
+    cp.add_argument("--plot", default="", metavar="PNG", help="plot unallocated and fragmented %% vs arrived %%")
+    cp.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    cp.set_defaults(func=_cmd_compare)
+    sz = sub.add_parser("size", help="cheapest cluster of one node type meeting an unplaced/stranded target")
+    wl = sz.add_mutually_exclusive_group(required=True)
+    wl.add_argument("--pods", metavar="CSV", help="workload: an openb pod list")
+    wl.add_argument("--mix", metavar="JSON",
+                    help='workload: {"hours": H, "seed": S, "shapes": [{"cpu_milli", "memory_mib", "num_gpu", '
+                         '"gpu_milli", "rate" (per hour), "duration_h", "gpu_spec"}]}')
+    sz.add_argument("--node-type", type=_node_type, action="append", required=True,
+                    metavar="NAME:MODEL:GPUS:CPU_MILLI:MEMORY_MIB:PRICE", help="a candidate node type (repeat)")
+    sz.add_argument("--policy", default="FGD", metavar="NAME", help="simulator policy (FGD)")
+    sz.add_argument("--max-unplaced", type=float, default=1.0, metavar="PCT",
+                    help="target: at most PCT%% of GPU demand unplaced (1)")
+    sz.add_argument("--max-stranded", type=float, default=None, metavar="PCT",
+                    help="target: at most PCT%% of GPU capacity stranded (fragmented)")
+    sz.add_argument("--seeds", type=_parse_seeds, default=[42, 43, 44], metavar="A-B", help="seeds (42-44)")
+    sz.add_argument("--max-nodes", type=int, default=10000, metavar="N", help="largest cluster tried per type")
+    sz.add_argument("--csv", default="", metavar="FILE", help="write the explored configurations as CSV")
+    sz.add_argument("--json", default="", metavar="FILE", help="write the explored configurations as JSON")
+    sz.add_argument("--plot", default="", metavar="PNG", help="plot cost against unplaced %%")
+    sz.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
+    sz.set_defaults(func=_cmd_size)
     return p
 
 

@@ -100,6 +100,41 @@ def replay(nodes: Sequence[SimNode], pods: Sequence[SimPod], policy: str = "FGD"
     return df
 
 
+def final_state(nodes: Sequence[SimNode], pods: Sequence[SimPod], policy: str = "FGD",
+                seeds: Iterable[int] = range(42, 52), inflation: float = 1.3, *, timed: bool = False,
+                shuffle: bool = True, resample: bool = True):
+    """Replay once per seed (as :func:`replay`) and return each run's state after the last event.
+
+    Parameters
+    ----------
+    nodes, pods, policy, seeds, inflation, timed, shuffle
+        As in :func:`replay`.
+    resample : bool
+        Protocol mode only: resample (or trim) the trace to ``inflation`` x the cluster's GPU
+        capacity, as :func:`replay` does.  False submits every pod exactly once (in the seed's
+        shuffled order) and ignores ``inflation``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per seed: ``policy``, ``seed``, ``cluster_gpu_milli``, ``arrived_milli`` (GPU
+        demand submitted), ``allocated_milli`` (in use at the end), ``fragmentation_milli``,
+        ``pods_submitted``, ``pods_placed``, ``pods_failed`` and ``node_used_milli`` (a list:
+        GPU milli in use per node, in the order of ``nodes``). The GIL is released while
+        replaying.
+    """
+    import pandas as pd
+
+    nodes = list(nodes)
+    rows = _core.sim_replay_final(nodes, list(pods), str(policy), [int(s) for s in seeds], float(inflation),
+                                  bool(shuffle), bool(timed), bool(resample))
+    df = pd.DataFrame(rows, columns=["seed", "arrived_milli", "allocated_milli", "fragmentation_milli",
+                                     "pods_submitted", "pods_placed", "pods_failed", "node_used_milli"])
+    df.insert(0, "policy", str(policy))
+    df.insert(2, "cluster_gpu_milli", sum(n.gpus for n in nodes) * 1000)
+    return df
+
+
 def summary_at(df, arrived_pct: int = 100):
     """Median over seeds of each metric at one arrived-demand step, per policy.
 
@@ -151,4 +186,4 @@ def plot(df, path: str, title: str = "") -> None:
     plt.close(fig)
 
 
-__all__ = ["POLICIES", "SimNode", "SimPod", "load_openb", "plot", "policies", "replay", "summary_at"]
+__all__ = ["POLICIES", "SimNode", "SimPod", "final_state", "load_openb", "plot", "policies", "replay", "summary_at"]

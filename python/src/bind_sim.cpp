@@ -30,6 +30,21 @@ void bind_sim(py::module_& m) {
       .def_readonly("memory_mib", &SimNode::memory_mib)
       .def_readonly("gpus", &SimNode::gpus)
       .def_readonly("model", &SimNode::model)
+      .def("__eq__", [](const SimNode& a, const SimNode& b) {
+        return a.name == b.name && a.cpu_milli == b.cpu_milli && a.memory_mib == b.memory_mib && a.gpus == b.gpus &&
+               a.model == b.model;
+      })
+      .def(py::pickle([](const SimNode& n) { return py::make_tuple(n.name, n.cpu_milli, n.memory_mib, n.gpus, n.model); },
+                      [](const py::tuple& t) {
+                        if (t.size() != 5) throw std::runtime_error("SimNode pickle: expected 5 fields");
+                        SimNode n;
+                        n.name = t[0].cast<std::string>();
+                        n.cpu_milli = t[1].cast<int64_t>();
+                        n.memory_mib = t[2].cast<int64_t>();
+                        n.gpus = t[3].cast<int>();
+                        n.model = t[4].cast<std::string>();
+                        return n;
+                      }))
       .def("__repr__", [](const SimNode& n) {
         std::ostringstream os;
         os << "SimNode('" << n.name << "', cpu_milli=" << n.cpu_milli << ", memory_mib=" << n.memory_mib
@@ -62,6 +77,29 @@ void bind_sim(py::module_& m) {
       .def_readonly("gpu_spec", &SimPod::gpu_spec)
       .def_readonly("creation_time", &SimPod::creation_time)
       .def_readonly("deletion_time", &SimPod::deletion_time)
+      .def("__eq__", [](const SimPod& a, const SimPod& b) {
+        return a.name == b.name && a.cpu_milli == b.cpu_milli && a.memory_mib == b.memory_mib &&
+               a.num_gpu == b.num_gpu && a.gpu_milli == b.gpu_milli && a.gpu_spec == b.gpu_spec &&
+               a.creation_time == b.creation_time && a.deletion_time == b.deletion_time;
+      })
+      .def(py::pickle(
+          [](const SimPod& p) {
+            return py::make_tuple(p.name, p.cpu_milli, p.memory_mib, p.num_gpu, p.gpu_milli, p.gpu_spec,
+                                  p.creation_time, p.deletion_time);
+          },
+          [](const py::tuple& t) {
+            if (t.size() != 8) throw std::runtime_error("SimPod pickle: expected 8 fields");
+            SimPod p;
+            p.name = t[0].cast<std::string>();
+            p.cpu_milli = t[1].cast<int64_t>();
+            p.memory_mib = t[2].cast<int64_t>();
+            p.num_gpu = t[3].cast<int>();
+            p.gpu_milli = t[4].cast<int>();
+            p.gpu_spec = t[5].cast<std::vector<std::string>>();
+            p.creation_time = t[6].cast<int64_t>();
+            p.deletion_time = t[7].cast<int64_t>();
+            return p;
+          }))
       .def("__repr__", [](const SimPod& p) {
         std::ostringstream os;
         os << "SimPod('" << p.name << "', cpu_milli=" << p.cpu_milli << ", memory_mib=" << p.memory_mib
@@ -121,6 +159,43 @@ void bind_sim(py::module_& m) {
       py::arg("nodes"), py::arg("pods"), py::arg("policy"), py::arg("seeds"), py::arg("inflation") = 1.3,
       py::arg("shuffle") = true, py::arg("timed") = false, py::arg("max_pct") = 130, py::arg("reference") = false,
       "Replay a trace once per seed; returns a dict of equal-length columns (one row per seed and step).");
+
+  m.def(
+      "sim_replay_final",
+      [](const std::vector<SimNode>& nodes, const std::vector<SimPod>& pods, const std::string& policy,
+         const std::vector<uint64_t>& seeds, double inflation, bool shuffle, bool timed, bool resample) {
+        const SimPolicy& pol = sim_policy(policy);
+        ReplayOptions o;
+        o.resample = resample;
+        o.inflation = inflation;
+        o.shuffle = shuffle;
+        o.timed = timed;
+        o.max_pct = 0;  // only the end state is wanted
+        std::vector<ReplayResult> out;
+        {
+          py::gil_scoped_release nogil;
+          Replayer r(nodes, pods, o);
+          for (uint64_t s : seeds) out.push_back(r.run(pol, s));
+        }
+        py::list rows;
+        for (const auto& res : out) {
+          py::dict d;
+          d["seed"] = int64_t(res.seed);
+          d["arrived_milli"] = res.arrived_milli;
+          d["allocated_milli"] = res.allocated_milli;
+          d["fragmentation_milli"] = res.fragmentation_milli;
+          d["pods_submitted"] = res.pods_submitted;
+          d["pods_placed"] = res.pods_placed;
+          d["pods_failed"] = res.pods_failed;
+          d["node_used_milli"] = res.node_used_milli;
+          rows.append(d);
+        }
+        return rows;
+      },
+      py::arg("nodes"), py::arg("pods"), py::arg("policy"), py::arg("seeds"), py::arg("inflation") = 1.3,
+      py::arg("shuffle") = true, py::arg("timed") = false, py::arg("resample") = true,
+      "Replay once per seed and return each run's end state (a dict per seed: arrived/allocated/"
+      "fragmentation milli, pod counts, node_used_milli per node in input order).");
 }
 
 }  // namespace gpushare_py

@@ -168,6 +168,43 @@ TEST_CASE("replay is deterministic per seed and conserves demand") {
   }
 }
 
+TEST_CASE("end state: per-node GPU use sums to the allocation; fragmentation matches the last step") {
+  auto nodes = load_openb_nodes(kDir + "/openb_node_list_gpu_node.csv");
+  nodes.resize(200);
+  Replayer r(nodes, load_openb_pods(kDir + "/openb_pod_list_default.csv"));
+  for (const char* pol : {"BestFit", "FGD", "Random"}) {
+    auto fast = r.run(sim_policy(pol), 9), ref = r.run(sim_policy(pol), 9, Engine::reference);
+    REQUIRE(fast.node_used_milli.size() == nodes.size());
+    int64_t sum = 0;
+    for (size_t i = 0; i < nodes.size(); ++i) {
+      REQUIRE(fast.node_used_milli[i] >= 0);
+      REQUIRE(fast.node_used_milli[i] <= int64_t(nodes[i].gpus) * 1000);
+      sum += fast.node_used_milli[i];
+    }
+    REQUIRE(sum == fast.allocated_milli);
+    REQUIRE(fast.node_used_milli == ref.node_used_milli);
+    REQUIRE(fast.fragmentation_milli == Approx(ref.fragmentation_milli).margin(1e-6));
+    REQUIRE(fast.fragmentation_milli >= 0);
+    REQUIRE(fast.fragmentation_milli <= double(r.cluster_gpu_milli() - fast.allocated_milli) + 1e-6);
+  }
+}
+
+TEST_CASE("resample off: every pod of the trace is submitted exactly once, whatever the inflation") {
+  auto nodes = load_openb_nodes(kDir + "/openb_node_list_gpu_node.csv");
+  auto pods = load_openb_pods(kDir + "/openb_pod_list_default.csv");
+  int64_t demand = 0;
+  for (const auto& p : pods) demand += int64_t(p.num_gpu) * p.gpu_milli;
+  for (size_t n : {size_t(100), size_t(700), nodes.size()}) {
+    std::vector<SimNode> sub(nodes.begin(), nodes.begin() + std::ptrdiff_t(n));
+    ReplayOptions o;
+    o.resample = false;
+    o.inflation = 0.01;
+    auto res = Replayer(sub, pods, o).run(sim_policy("FGD"), 3);
+    REQUIRE(res.pods_submitted == int64_t(pods.size()));
+    REQUIRE(res.arrived_milli == demand);
+  }
+}
+
 TEST_CASE("timed mode honours departures") {
   Replayer r(load_openb_nodes(kDir + "/openb_node_list_gpu_node.csv"),
              load_openb_pods(kDir + "/openb_pod_list_default.csv"), ReplayOptions{1.3, false, true});
@@ -176,6 +213,7 @@ TEST_CASE("timed mode honours departures") {
   REQUIRE(res.pods_placed + res.pods_failed == 8152);
   // Every pod in the default trace has a deletion time, so everything has left at the end.
   REQUIRE(res.allocated_milli == 0);
+  for (int64_t u : res.node_used_milli) REQUIRE(u == 0);
 }
 
 TEST_CASE("reproduction: default trace, BestFit and FGD, median over seeds 42..51 within 0.5 points") {

@@ -63,6 +63,8 @@ struct ReplayOptions {
   bool timed = false;         ///< honour creation/deletion times (departures) instead of the protocol
   double target_coverage = 0.95;  ///< share of tasks the target workload's shapes cover
   int max_pct = 130;          ///< last arrived-demand step reported
+  bool resample = true;       ///< protocol mode: resample/trim to inflation x capacity (false: the
+                              ///< shuffled trace exactly once; inflation is then unused)
 };
 
 /// @brief Metrics at one step of arrived demand (a 1% bin of cluster GPU capacity).
@@ -91,6 +93,8 @@ struct ReplayResult {
   int64_t pods_failed = 0;
   int64_t arrived_milli = 0;       ///< total GPU demand submitted
   int64_t allocated_milli = 0;     ///< GPU milli allocated at the end
+  double fragmentation_milli = 0;  ///< cluster fragmentation (GPU milli) at the end
+  std::vector<int64_t> node_used_milli;  ///< GPU milli in use per node at the end, input node order
 };
 
 /// @brief Replays a trace on a cluster under any registered policy; reusable across seeds and
@@ -163,6 +167,9 @@ class Replayer {
     }
     res.arrived_milli = arrived;
     res.allocated_milli = rs.st.used_gpu_milli();
+    res.fragmentation_milli = rs.frag_sum;
+    res.node_used_milli.resize(rs.st.size());
+    for (size_t i = 0; i < rs.st.size(); ++i) res.node_used_milli[i] = rs.st.node(i).used_milli();
     res.steps = bins.finish();
     return res;
   }
@@ -188,6 +195,7 @@ class Replayer {
     std::iota(seq.begin(), seq.end(), size_t(0));
     if (opt_.timed) return seq;
     if (opt_.shuffle) rng.shuffle(seq);
+    if (!opt_.resample) return seq;
     int64_t total = 0;
     for (size_t i : seq) total += shapes_[pods_[i].shape_id].total_milli();
     const double target = opt_.inflation * double(base_.total_gpu_milli());
