@@ -211,6 +211,16 @@ class Replayer {
     std::vector<uint32_t> feas;
     feas.reserve(N);
     std::vector<int64_t> score(N);
+    // Online target workload (policies with learns_target): shape counts of the arrived pods,
+    // checked at 1, 2, 4, ..., 1024 arrivals and then every 512; the target is rebuilt (and the
+    // score cache dropped) when the shape mix moved by more than 5% (total variation) since the
+    // last rebuild.
+    const bool learn = policy.learns_target;
+    std::vector<int64_t> seen(learn ? S : 0);
+    TargetWorkload learned;
+    std::vector<int64_t> adopted(learn ? S : 0);
+    int64_t next_refresh = 1, arrivals = 0, adopted_n = 0;
+    const TargetWorkload* tw_score = learn ? &learned : &target_;
 
     for (const Event& ev : events) {
       const Item& it = pods_[ev.pod];
@@ -227,6 +237,22 @@ class Replayer {
       }
       res.pods_submitted++;
       arrived += s.total_milli();
+      if (learn) {
+        seen[it.shape_id]++;
+        if (++arrivals >= next_refresh) {
+          next_refresh = arrivals < 1024 ? arrivals * 2 : arrivals + 512;
+          double tv = 0;  // total-variation distance between the mix seen now and the one in use
+          for (size_t k = 0; k < S; ++k)
+            tv += std::abs(double(seen[k]) / double(arrivals) -
+                           (adopted_n ? double(adopted[k]) / double(adopted_n) : 0.0));
+          if (tv / 2 > 0.05 || adopted_n == 0) {
+            learned = TargetWorkload::from_counts(shapes_, seen, opt_.target_coverage);
+            adopted = seen;
+            adopted_n = arrivals;
+            for (auto& c : cache) c.stamp = 0;
+          }
+        }
+      }
       feas.clear();
       for (size_t i = 0; i < N; ++i)
         if (fits(st.node(i), s, it.mem)) feas.push_back(uint32_t(i));
@@ -240,7 +266,7 @@ class Replayer {
           const uint32_t stamp = st.node(i).version + 1;
           if (!fast || c.stamp != stamp) {
             int g = -1;
-            c.score = policy.score(st.node(i), s, target_, &g);
+            c.score = policy.score(st.node(i), s, *tw_score, &g);
             c.gpu = g;
             c.stamp = stamp;
           }
