@@ -213,7 +213,7 @@ class Replayer {
     std::vector<int64_t> score(N);
     // Online target workload (policies with learns_target): shape counts of the arrived pods,
     // checked at 1, 2, 4, ..., 1024 arrivals and then every 512; the target is rebuilt (and the
-    // score cache dropped) when the shape mix moved by more than 5% (total variation) since the
+    // score cache dropped) when the shape mix moved by more than 10% (total variation) since the
     // last rebuild.
     const bool learn = policy.learns_target;
     std::vector<int64_t> seen(learn ? S : 0);
@@ -245,7 +245,7 @@ class Replayer {
           for (size_t k = 0; k < S; ++k)
             tv += std::abs(double(seen[k]) / double(arrivals) -
                            (adopted_n ? double(adopted[k]) / double(adopted_n) : 0.0));
-          if (tv / 2 > 0.05 || adopted_n == 0) {
+          if (tv / 2 > 0.1 || adopted_n == 0) {
             learned = TargetWorkload::from_counts(shapes_, seen, opt_.target_coverage);
             adopted = seen;
             adopted_n = arrivals;
