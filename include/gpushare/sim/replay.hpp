@@ -134,205 +134,254 @@ class Replayer {
 
   /// @brief One replay of `policy` with `seed`.
   ReplayResult run(const SimPolicy& policy, uint64_t seed, Engine engine = Engine::fast) const {
-    const bool fast = engine == Engine::fast;
     SimRng rng(seed);
-    // 1. Submission order.
-    std::vector<size_t> seq(pods_.size());
-    std::iota(seq.begin(), seq.end(), size_t(0));
+    // The draws come in a fixed order: shuffle and resampling, node priorities, then the
+    // policy's own draws (Random) pod by pod.
+    const std::vector<size_t> seq = submission_order(rng);
+    const std::vector<uint32_t> prio = node_priority(rng);
+    const std::vector<Event> events = make_events(seq);
+    RunState rs(*this, policy, engine, seq.size());
     const int64_t cap = base_.total_gpu_milli();
-    if (!opt_.timed) {
-      if (opt_.shuffle) rng.shuffle(seq);
-      int64_t total = 0;
-      for (size_t i : seq) total += shapes_[pods_[i].shape_id].total_milli();
-      const double target = opt_.inflation * double(cap);
-      if (double(total) < target) {
-        // Resample with replacement from the name-ordered trace until the next pick would pass
-        // the target (the check uses the per-GPU milli, as the study's simulator does).
-        for (;;) {
-          const size_t idx = size_t(rng.bounded(pods_.size()));
-          const PodShape& s = shapes_[pods_[idx].shape_id];
-          if (double(total + s.milli) > target) break;
-          total += s.total_milli();
-          seq.push_back(idx);
-        }
-      } else {
-        while (double(total) > target && !seq.empty()) {
-          const size_t k = size_t(rng.bounded(seq.size()));
-          total -= shapes_[pods_[seq[k]].shape_id].total_milli();
-          seq.erase(seq.begin() + std::ptrdiff_t(k));
-        }
-      }
-    }
-    // 2. Per-seed node priority: a random permutation over name-ordered nodes; smaller wins ties.
-    std::vector<uint32_t> prio(nodes_.size());
-    {
-      std::vector<uint32_t> perm(nodes_.size());
-      for (size_t i = 0; i < perm.size(); ++i) {  // inside-out Fisher-Yates
-        const size_t j = size_t(rng.bounded(i + 1));
-        perm[i] = perm[j];
-        perm[j] = uint32_t(i);
-      }
-      for (size_t i = 0; i < perm.size(); ++i) prio[node_by_name_[i]] = perm[i];
-    }
-    // 3. Events.
-    // kind 0 = departure, 1 = arrival, 2 = departure of a zero-length pod (after its own arrival)
-    struct Event { int64_t t; int kind; size_t pod; size_t seq_pos; };
-    std::vector<Event> events;
-    if (opt_.timed) {
-      for (size_t k = 0; k < seq.size(); ++k) {
-        const Item& it = pods_[seq[k]];
-        events.push_back({std::max<int64_t>(it.create, 0), 1, seq[k], k});
-        const int64_t arrive = std::max<int64_t>(it.create, 0);
-        if (it.remove >= 0) events.push_back({std::max(it.remove, arrive), it.remove <= arrive ? 2 : 0, seq[k], k});
-      }
-      std::stable_sort(events.begin(), events.end(), [](const Event& a, const Event& b) {
-        return a.t != b.t ? a.t < b.t : a.kind < b.kind;
-      });
-    } else {
-      for (size_t k = 0; k < seq.size(); ++k) events.push_back({0, 1, seq[k], k});
-    }
-    // 4. Replay.
-    SimState st = base_;
-    const size_t N = st.size(), S = shapes_.size();
-    struct CacheEntry { uint32_t stamp = 0; int32_t gpu = -1; int64_t score = 0; };
-    std::vector<CacheEntry> cache(fast ? N * S : 1);
-    std::vector<double> frag(N);
-    double frag_sum = 0;
-    for (size_t i = 0; i < N; ++i) frag_sum += (frag[i] = node_frag(st.node(i), target_));
-    struct Placed { int64_t node = -1; int gpus[kMaxGpusPerNode]; };
-    std::vector<Placed> placed(opt_.timed ? seq.size() : 0);
-
     Bins bins(opt_.max_pct, double(cap));
     ReplayResult res;
     res.policy = policy.name;
     res.seed = seed;
     int64_t arrived = 0;
-    bins.add(0, 0, frag_sum, 0, cap);
-    std::vector<uint32_t> feas;
-    feas.reserve(N);
-    std::vector<int64_t> score(N);
-    // Online target workload (policies with learns_target): shape counts of the arrived pods,
-    // checked at 1, 2, 4, ..., 1024 arrivals and then every 512; the target is rebuilt (and the
-    // score cache dropped) when the shape mix moved by more than 10% (total variation) since the
-    // last rebuild.
-    const bool learn = policy.learns_target;
-    std::vector<int64_t> seen(learn ? S : 0);
-    TargetWorkload learned;
-    std::vector<int64_t> adopted(learn ? S : 0);
-    int64_t next_refresh = 1, arrivals = 0, adopted_n = 0;
-    const TargetWorkload* tw_score = learn ? &learned : &target_;
-
+    bins.add(0, 0, rs.frag_sum, 0, cap);
     for (const Event& ev : events) {
       const Item& it = pods_[ev.pod];
-      const PodShape& s = shapes_[it.shape_id];
-      if (ev.kind != 1) {
-        Placed& pl = placed[ev.seq_pos];
-        if (pl.node >= 0) {
-          st.remove(size_t(pl.node), s, it.mem, pl.gpus);
-          frag_sum -= frag[size_t(pl.node)];
-          frag_sum += (frag[size_t(pl.node)] = node_frag(st.node(size_t(pl.node)), target_));
-          pl.node = -1;
-        }
+      if (ev.kind != Event::arrival) {
+        rs.depart(ev.seq_pos, it);
         continue;
       }
       res.pods_submitted++;
-      arrived += s.total_milli();
-      if (learn) {
-        seen[it.shape_id]++;
-        if (++arrivals >= next_refresh) {
-          next_refresh = arrivals < 1024 ? arrivals * 2 : arrivals + 512;
-          double tv = 0;  // total-variation distance between the mix seen now and the one in use
-          for (size_t k = 0; k < S; ++k)
-            tv += std::abs(double(seen[k]) / double(arrivals) -
-                           (adopted_n ? double(adopted[k]) / double(adopted_n) : 0.0));
-          if (tv / 2 > 0.1 || adopted_n == 0) {
-            learned = TargetWorkload::from_counts(shapes_, seen, opt_.target_coverage);
-            adopted = seen;
-            adopted_n = arrivals;
-            for (auto& c : cache) c.stamp = 0;
-          }
-        }
-      }
-      feas.clear();
-      for (size_t i = 0; i < N; ++i)
-        if (fits(st.node(i), s, it.mem)) feas.push_back(uint32_t(i));
-      if (feas.empty()) {
-        res.pods_failed++;
-      } else {
-        size_t pick;
-        int gpu_hint = -1;
-        auto scored = [&](size_t i, int* gpu) -> int64_t {
-          CacheEntry& c = cache[fast ? i * S + it.shape_id : 0];
-          const uint32_t stamp = st.node(i).version + 1;
-          if (!fast || c.stamp != stamp) {
-            int g = -1;
-            c.score = policy.score(st.node(i), s, *tw_score, &g);
-            c.gpu = g;
-            c.stamp = stamp;
-          }
-          if (gpu) *gpu = c.gpu;
-          return c.score;
-        };
-        if (policy.random_node) {
-          pick = feas[size_t(rng.bounded(feas.size()))];
-        } else if (feas.size() == 1) {
-          pick = feas[0];
-        } else {
-          int64_t lo = std::numeric_limits<int64_t>::max(), hi = std::numeric_limits<int64_t>::min();
-          for (uint32_t i : feas) {
-            score[i] = scored(i, nullptr);
-            lo = std::min(lo, score[i]);
-            hi = std::max(hi, score[i]);
-          }
-          pick = feas[0];
-          int64_t best = std::numeric_limits<int64_t>::min();
-          for (uint32_t i : feas) {
-            int64_t v = score[i];
-            if (policy.normalize) v = hi == lo ? 0 : (v - lo) * 100 / (hi - lo);
-            if (v > best || (v == best && prio[i] < prio[pick])) { best = v; pick = i; }
-          }
-        }
-        const NodeState& n = st.node(pick);
-        int ids[kMaxGpusPerNode];
-        if (s.is_share()) {
-          if (policy.gpu_select == GpuSelect::from_score) {
-            scored(pick, &gpu_hint);
-            ids[0] = gpu_hint >= 0 && n.left[gpu_hint] >= s.milli ? gpu_hint : best_fit_gpu(n, s);
-          } else if (policy.gpu_select == GpuSelect::random) {
-            int cand[kMaxGpusPerNode], c = 0;
-            for (int g = 0; g < n.gpus; ++g)
-              if (n.left[g] >= s.milli) cand[c++] = g;
-            ids[0] = cand[rng.bounded(uint64_t(c))];
-          } else {
-            ids[0] = best_fit_gpu(n, s);
-          }
-        } else {
-          exclusive_gpus(n, s, ids);
-        }
-        st.place(pick, s, it.mem, ids);
-        if (fast) {
-          frag_sum -= frag[pick];
-          frag_sum += (frag[pick] = node_frag(st.node(pick), target_));
-        } else {
-          frag_sum = 0;
-          for (size_t i = 0; i < N; ++i) frag_sum += (frag[i] = node_frag(st.node(i), target_));
-        }
-        res.pods_placed++;
-        if (opt_.timed) {
-          placed[ev.seq_pos].node = int64_t(pick);
-          std::copy(ids, ids + kMaxGpusPerNode, placed[ev.seq_pos].gpus);
-        }
-      }
-      bins.add(arrived, st.used_gpu_milli(), frag_sum, cap - st.used_gpu_milli(), cap);
+      arrived += shapes_[it.shape_id].total_milli();
+      if (rs.arrive(ev.seq_pos, it, prio, rng)) res.pods_placed++;
+      else res.pods_failed++;
+      const int64_t used = rs.st.used_gpu_milli();
+      bins.add(arrived, used, rs.frag_sum, cap - used, cap);
     }
     res.arrived_milli = arrived;
-    res.allocated_milli = st.used_gpu_milli();
+    res.allocated_milli = rs.st.used_gpu_milli();
     res.steps = bins.finish();
     return res;
   }
 
  private:
   struct Item { uint32_t shape_id = 0; int64_t mem = 0; int64_t create = -1; int64_t remove = -1; };
+
+  /// A submission (arrival) or a departure; at equal times departures come first, except a
+  /// zero-length pod's own departure, which follows its arrival.
+  struct Event {
+    enum Kind { departure = 0, arrival = 1, late_departure = 2 };
+    int64_t t;
+    Kind kind;
+    size_t pod;      ///< index into pods_
+    size_t seq_pos;  ///< position in the submission sequence
+  };
+
+  /// Protocol mode: shuffle the name-ordered trace, then resample with replacement (appending)
+  /// until the next pick would pass inflation x capacity; the check adds the pick's per-GPU milli,
+  /// as the study's simulator does. Above the target, drop random pods instead. Timed: as is.
+  std::vector<size_t> submission_order(SimRng& rng) const {
+    std::vector<size_t> seq(pods_.size());
+    std::iota(seq.begin(), seq.end(), size_t(0));
+    if (opt_.timed) return seq;
+    if (opt_.shuffle) rng.shuffle(seq);
+    int64_t total = 0;
+    for (size_t i : seq) total += shapes_[pods_[i].shape_id].total_milli();
+    const double target = opt_.inflation * double(base_.total_gpu_milli());
+    if (double(total) < target) {
+      for (;;) {
+        const size_t idx = size_t(rng.bounded(pods_.size()));
+        const PodShape& s = shapes_[pods_[idx].shape_id];
+        if (double(total + s.milli) > target) break;
+        total += s.total_milli();
+        seq.push_back(idx);
+      }
+    } else {
+      while (double(total) > target && !seq.empty()) {
+        const size_t k = size_t(rng.bounded(seq.size()));
+        total -= shapes_[pods_[seq[k]].shape_id].total_milli();
+        seq.erase(seq.begin() + std::ptrdiff_t(k));
+      }
+    }
+    return seq;
+  }
+
+  /// Per-seed node priority: a random permutation over the name-ordered nodes (inside-out
+  /// Fisher-Yates). Among equal scores the node with the smaller priority wins.
+  std::vector<uint32_t> node_priority(SimRng& rng) const {
+    std::vector<uint32_t> perm(nodes_.size()), prio(nodes_.size());
+    for (size_t i = 0; i < perm.size(); ++i) {
+      const size_t j = size_t(rng.bounded(i + 1));
+      perm[i] = perm[j];
+      perm[j] = uint32_t(i);
+    }
+    for (size_t i = 0; i < perm.size(); ++i) prio[node_by_name_[i]] = perm[i];
+    return prio;
+  }
+
+  std::vector<Event> make_events(const std::vector<size_t>& seq) const {
+    std::vector<Event> events;
+    events.reserve(seq.size() * (opt_.timed ? 2 : 1));
+    for (size_t k = 0; k < seq.size(); ++k) {
+      const Item& it = pods_[seq[k]];
+      if (!opt_.timed) {
+        events.push_back({0, Event::arrival, seq[k], k});
+        continue;
+      }
+      const int64_t at = std::max<int64_t>(it.create, 0);
+      events.push_back({at, Event::arrival, seq[k], k});
+      if (it.remove >= 0)
+        events.push_back({std::max(it.remove, at), it.remove <= at ? Event::late_departure : Event::departure, seq[k], k});
+    }
+    if (opt_.timed)
+      std::stable_sort(events.begin(), events.end(), [](const Event& a, const Event& b) {
+        return a.t != b.t ? a.t < b.t : a.kind < b.kind;
+      });
+    return events;
+  }
+
+  /// The mutable state of one run: cluster, score cache, per-node fragmentation.
+  struct RunState {
+    struct CacheEntry { uint32_t stamp = 0; int32_t gpu = -1; int64_t score = 0; };
+    struct Placed { int64_t node = -1; int gpus[kMaxGpusPerNode] = {}; };
+    const Replayer& r;
+    const SimPolicy& policy;
+    const bool fast;
+    SimState st;
+    std::vector<CacheEntry> cache;  // [node * shapes + shape], valid when stamp == version + 1
+    std::vector<double> frag;
+    double frag_sum = 0;
+    std::vector<Placed> placed;     // timed mode only
+    std::vector<uint32_t> feas;
+    std::vector<int64_t> score;
+    // Online target workload (policies with learns_target): shape counts of the arrived pods,
+    // checked at 1, 2, 4, ..., 1024 arrivals and then every 512; the target is rebuilt (and the
+    // score cache dropped) when the shape mix moved by more than 10% (total variation) since the
+    // last rebuild. The cluster fragmentation metric keeps using the trace's target.
+    std::vector<int64_t> seen, adopted;
+    TargetWorkload learned;
+    int64_t next_refresh = 1, arrivals = 0, adopted_n = 0;
+
+    RunState(const Replayer& rep, const SimPolicy& pol, Engine engine, size_t n_seq)
+        : r(rep), policy(pol), fast(engine == Engine::fast), st(rep.base_),
+          cache(fast ? rep.base_.size() * rep.shapes_.size() : 1), frag(rep.base_.size()),
+          placed(rep.opt_.timed ? n_seq : 0), score(rep.base_.size()),
+          seen(pol.learns_target ? rep.shapes_.size() : 0), adopted(seen.size()) {
+      feas.reserve(st.size());
+      refrag_all();
+    }
+
+    void refrag_all() {
+      frag_sum = 0;
+      for (size_t i = 0; i < st.size(); ++i) frag_sum += (frag[i] = node_frag(st.node(i), r.target_));
+    }
+    void refrag(size_t i) {
+      if (!fast) return refrag_all();
+      frag_sum -= frag[i];
+      frag_sum += (frag[i] = node_frag(st.node(i), r.target_));
+    }
+
+    /// Raw policy score of node i for the shape, from the cache when the node is unchanged.
+    int64_t scored(size_t i, uint32_t shape_id, int* gpu) {
+      CacheEntry& c = cache[fast ? i * r.shapes_.size() + shape_id : 0];
+      const uint32_t stamp = st.node(i).version + 1;
+      if (!fast || c.stamp != stamp) {
+        int g = -1;
+        c.score = policy.score(st.node(i), r.shapes_[shape_id], policy.learns_target ? learned : r.target_, &g);
+        c.gpu = g;
+        c.stamp = stamp;
+      }
+      if (gpu) *gpu = c.gpu;
+      return c.score;
+    }
+
+    /// Highest (normalised) score wins; ties go to the smaller node priority.
+    size_t choose_node(uint32_t shape_id, const std::vector<uint32_t>& prio, SimRng& rng) {
+      if (policy.random_node) return feas[size_t(rng.bounded(feas.size()))];
+      if (feas.size() == 1) return feas[0];  // chosen without scoring, as in the study
+      int64_t lo = std::numeric_limits<int64_t>::max(), hi = std::numeric_limits<int64_t>::min();
+      for (uint32_t i : feas) {
+        score[i] = scored(i, shape_id, nullptr);
+        lo = std::min(lo, score[i]);
+        hi = std::max(hi, score[i]);
+      }
+      size_t pick = feas[0];
+      int64_t best = std::numeric_limits<int64_t>::min();
+      for (uint32_t i : feas) {
+        int64_t v = score[i];
+        if (policy.normalize) v = hi == lo ? 0 : (v - lo) * 100 / (hi - lo);  // integer, as upstream
+        if (v > best || (v == best && prio[i] < prio[pick])) { best = v; pick = i; }
+      }
+      return pick;
+    }
+
+    /// GPUs on the chosen node: sharing pods per the policy, whole-GPU pods the lowest free ones.
+    void choose_gpus(size_t pick, uint32_t shape_id, SimRng& rng, int* ids) {
+      const NodeState& n = st.node(pick);
+      const PodShape& s = r.shapes_[shape_id];
+      if (!s.is_share()) {
+        exclusive_gpus(n, s, ids);
+      } else if (policy.gpu_select == GpuSelect::from_score) {
+        int hint = -1;
+        scored(pick, shape_id, &hint);
+        ids[0] = hint >= 0 && n.left[hint] >= s.milli ? hint : best_fit_gpu(n, s);
+      } else if (policy.gpu_select == GpuSelect::random) {
+        int cand[kMaxGpusPerNode], c = 0;
+        for (int g = 0; g < n.gpus; ++g)
+          if (n.left[g] >= s.milli) cand[c++] = g;
+        ids[0] = cand[rng.bounded(uint64_t(c))];
+      } else {
+        ids[0] = best_fit_gpu(n, s);
+      }
+    }
+
+    /// Count an arrived pod's shape and rebuild the learned target when the mix has moved.
+    void observe(uint32_t shape_id) {
+      seen[shape_id]++;
+      if (++arrivals < next_refresh) return;
+      next_refresh = arrivals < 1024 ? arrivals * 2 : arrivals + 512;
+      double tv = 0;  // total-variation distance between the mix seen now and the one in use
+      for (size_t k = 0; k < seen.size(); ++k)
+        tv += std::abs(double(seen[k]) / double(arrivals) - (adopted_n ? double(adopted[k]) / double(adopted_n) : 0.0));
+      if (tv / 2 > 0.1 || adopted_n == 0) {
+        learned = TargetWorkload::from_counts(r.shapes_, seen, r.opt_.target_coverage);
+        adopted = seen;
+        adopted_n = arrivals;
+        for (auto& c : cache) c.stamp = 0;
+      }
+    }
+
+    /// Submit one pod; false when no node can take it (it stays unallocated).
+    bool arrive(size_t seq_pos, const Item& it, const std::vector<uint32_t>& prio, SimRng& rng) {
+      const PodShape& s = r.shapes_[it.shape_id];
+      if (policy.learns_target) observe(it.shape_id);
+      feas.clear();
+      for (size_t i = 0; i < st.size(); ++i)
+        if (fits(st.node(i), s, it.mem)) feas.push_back(uint32_t(i));
+      if (feas.empty()) return false;
+      const size_t pick = choose_node(it.shape_id, prio, rng);
+      int ids[kMaxGpusPerNode] = {};
+      choose_gpus(pick, it.shape_id, rng, ids);
+      st.place(pick, s, it.mem, ids);
+      refrag(pick);
+      if (!placed.empty()) {
+        placed[seq_pos].node = int64_t(pick);
+        std::copy(ids, ids + kMaxGpusPerNode, placed[seq_pos].gpus);
+      }
+      return true;
+    }
+
+    void depart(size_t seq_pos, const Item& it) {
+      Placed& pl = placed[seq_pos];
+      if (pl.node < 0) return;
+      st.remove(size_t(pl.node), r.shapes_[it.shape_id], it.mem, pl.gpus);
+      refrag(size_t(pl.node));
+      pl.node = -1;
+    }
+  };
 
   /// Per-1% aggregation of the per-pod rows, as the study's scripts do it: a row goes to bin
   /// round(arrived %) (half to even); an empty bin takes the rows of bins k-1..k+1.
