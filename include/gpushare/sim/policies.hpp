@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "gpushare/model/errors.hpp"
+#include "gpushare/sim/best_policy.hpp"
 #include "gpushare/sim/state.hpp"
 
 namespace gpushare {
@@ -43,6 +44,9 @@ struct SimPolicy {
   bool random_node = false;     ///< ignore scores: pick a feasible node uniformly at random
   GpuSelect gpu_select = GpuSelect::best_fit;
   std::string description;
+  /// When true the replay passes, instead of the trace's up-front target workload, a target
+  /// learned online from the pods that have arrived so far (see Replayer::run).
+  bool learns_target = false;
 };
 
 namespace detail {
@@ -144,6 +148,12 @@ inline std::map<std::string, SimPolicy>& policy_table() {
          "least CPU+GPU left after placing, min-max normalised over feasible nodes"});
     add({"FGD", &score_fgd, false, false, GpuSelect::from_score,
          "fragmentation gradient descent: int(100*sigmoid((frag before - frag after)/1000))"});
+    SimPolicy best{"StrandAwareFGD", &score_strand_aware_fgd, false, false, GpuSelect::from_score,
+                   "FGD on a workload learned online from arrived pods, CPU-stranded GPU milli counted as "
+                   "fragmentation (best_policy.hpp)", true};
+    add(best);
+    best.name = "best";
+    add(best);
     return m;
   }();
   return t;

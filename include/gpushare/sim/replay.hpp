@@ -265,11 +265,19 @@ class Replayer {
     std::vector<Placed> placed;     // timed mode only
     std::vector<uint32_t> feas;
     std::vector<int64_t> score;
+    // Online target workload (policies with learns_target): shape counts of the arrived pods,
+    // checked at 1, 2, 4, ..., 1024 arrivals and then every 512; the target is rebuilt (and the
+    // score cache dropped) when the shape mix moved by more than 10% (total variation) since the
+    // last rebuild. The cluster fragmentation metric keeps using the trace's target.
+    std::vector<int64_t> seen, adopted;
+    TargetWorkload learned;
+    int64_t next_refresh = 1, arrivals = 0, adopted_n = 0;
 
     RunState(const Replayer& rep, const SimPolicy& pol, Engine engine, size_t n_seq)
         : r(rep), policy(pol), fast(engine == Engine::fast), st(rep.base_),
           cache(fast ? rep.base_.size() * rep.shapes_.size() : 1), frag(rep.base_.size()),
-          placed(rep.opt_.timed ? n_seq : 0), score(rep.base_.size()) {
+          placed(rep.opt_.timed ? n_seq : 0), score(rep.base_.size()),
+          seen(pol.learns_target ? rep.shapes_.size() : 0), adopted(seen.size()) {
       feas.reserve(st.size());
       refrag_all();
     }
@@ -290,7 +298,7 @@ class Replayer {
       const uint32_t stamp = st.node(i).version + 1;
       if (!fast || c.stamp != stamp) {
         int g = -1;
-        c.score = policy.score(st.node(i), r.shapes_[shape_id], r.target_, &g);
+        c.score = policy.score(st.node(i), r.shapes_[shape_id], policy.learns_target ? learned : r.target_, &g);
         c.gpu = g;
         c.stamp = stamp;
       }
@@ -338,9 +346,26 @@ class Replayer {
       }
     }
 
+    /// Count an arrived pod's shape and rebuild the learned target when the mix has moved.
+    void observe(uint32_t shape_id) {
+      seen[shape_id]++;
+      if (++arrivals < next_refresh) return;
+      next_refresh = arrivals < 1024 ? arrivals * 2 : arrivals + 512;
+      double tv = 0;  // total-variation distance between the mix seen now and the one in use
+      for (size_t k = 0; k < seen.size(); ++k)
+        tv += std::abs(double(seen[k]) / double(arrivals) - (adopted_n ? double(adopted[k]) / double(adopted_n) : 0.0));
+      if (tv / 2 > 0.1 || adopted_n == 0) {
+        learned = TargetWorkload::from_counts(r.shapes_, seen, r.opt_.target_coverage);
+        adopted = seen;
+        adopted_n = arrivals;
+        for (auto& c : cache) c.stamp = 0;
+      }
+    }
+
     /// Submit one pod; false when no node can take it (it stays unallocated).
     bool arrive(size_t seq_pos, const Item& it, const std::vector<uint32_t>& prio, SimRng& rng) {
       const PodShape& s = r.shapes_[it.shape_id];
+      if (policy.learns_target) observe(it.shape_id);
       feas.clear();
       for (size_t i = 0; i < st.size(); ++i)
         if (fits(st.node(i), s, it.mem)) feas.push_back(uint32_t(i));

@@ -113,6 +113,28 @@ struct TargetWorkload {
     }
     return tw;
   }
+
+  /// @brief The same construction from shape counts (count[i] tasks of shape shapes[i]); ties in
+  /// count go to the lower index. Used to learn the workload online from arrived pods.
+  static TargetWorkload from_counts(const std::vector<PodShape>& shapes, const std::vector<int64_t>& count,
+                                    double coverage = 0.95) {
+    std::vector<size_t> idx;
+    int64_t total = 0;
+    for (size_t i = 0; i < count.size() && i < shapes.size(); ++i)
+      if (count[i] > 0) idx.push_back(i), total += count[i];
+    std::stable_sort(idx.begin(), idx.end(), [&](size_t a, size_t b) { return count[a] > count[b]; });
+    TargetWorkload tw;
+    const double need = coverage * double(total);
+    int64_t cum = 0;
+    size_t k = 0;
+    for (; k < idx.size() && double(cum) < need; ++k) cum += count[idx[k]];
+    for (size_t j = 0; j < k; ++j) {
+      const double w = double(count[idx[j]]) / double(cum);
+      tw.shapes.push_back({shapes[idx[j]], w});
+      if (shapes[idx[j]].num == 0) tw.cpu_only_weight += w;
+    }
+    return tw;
+  }
 };
 
 /// @brief Maximum GPUs per node the flat state supports.
