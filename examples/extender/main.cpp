@@ -6,6 +6,7 @@
 // GET /healthz.  See docs/KUBERNETES.md for the KubeSchedulerConfiguration that calls it.
 #include <gpushare/k8s/extender_dialects.hpp>
 #include <gpushare/k8s/extender_service.hpp>
+#include <gpushare/k8s/recover.hpp>
 
 #include <httplib.h>
 
@@ -27,13 +28,14 @@ const char* usage =
     "  --url-prefix P     prefix of the verbs (default /gpushare-scheduler)\n"
     "  --state FILE       allocation journal: replayed at start, appended on every bind\n"
     "  --nodes FILE       core/v1 NodeList JSON to know nodes before the first call (nodeCacheCapable)\n"
+    "  --pods FILE        core/v1 PodList JSON: rebuild allocations from the pods' bind annotations (needs --nodes)\n"
     "  --binds FILE       where binds are recorded (JSON lines; default <state>.binds or ./binds.jsonl)\n"
     "  --read-timeout S   seconds a client may take to send its request (default 5)\n"
     "  --help             this text\n";
 
 struct Options {
   std::string dialect = "aliyun", policy = "best-fit", address = "127.0.0.1", prefix = "/gpushare-scheduler";
-  std::string state, nodes, binds;
+  std::string state, nodes, pods, binds;
   int port = 39999;
   int read_timeout = 5;
 };
@@ -42,7 +44,7 @@ Options parse(int argc, char** argv) {
   Options o;
   std::map<std::string, std::string*> text = {{"--dialect", &o.dialect}, {"--policy", &o.policy},
                                               {"--address", &o.address}, {"--url-prefix", &o.prefix},
-                                              {"--state", &o.state},     {"--nodes", &o.nodes},
+                                              {"--state", &o.state},     {"--nodes", &o.nodes},       {"--pods", &o.pods},
                                               {"--binds", &o.binds}};
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -69,6 +71,20 @@ Options parse(int argc, char** argv) {
   return o;
 }
 
+nlohmann::json read_list(const std::string& path, const char* flag, const char* kind) {
+  std::ifstream in(path);
+  if (!in) throw gpushare::NotFound(std::string(flag) + ": cannot read " + path);
+  nlohmann::json list;
+  try {
+    list = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw gpushare::ParseError(std::string(flag) + " " + path + ": " + e.what());
+  }
+  if (!list.is_object() || !list.contains("items") || !list["items"].is_array())
+    throw gpushare::ParseError(std::string(flag) + " " + path + ": expected a " + kind + " with an items array");
+  return list;
+}
+
 void reply(httplib::Response& res, const nlohmann::json& j, int status = 200) {
   res.status = status;
   res.set_content(j.dump(), "application/json");
@@ -86,22 +102,23 @@ int main(int argc, char** argv) {
     if (!opt.state.empty()) state = opt.state;
     svc = std::make_unique<k8s::ExtenderService>(k8s::make_extender_dialect(opt.dialect), make_policy(opt.policy),
                                                  std::make_shared<k8s::JournalBinder>(opt.binds), state);
+    nlohmann::json node_list;
     if (!opt.nodes.empty()) {
-      std::ifstream in(opt.nodes);
-      if (!in) throw NotFound("--nodes: cannot read " + opt.nodes);
-      nlohmann::json list;
-      try {
-        list = nlohmann::json::parse(in);
-      } catch (const nlohmann::json::parse_error& e) {
-        throw ParseError("--nodes " + opt.nodes + ": " + e.what());
-      }
-      if (!list.contains("items") || !list["items"].is_array()) throw ParseError("--nodes " + opt.nodes + ": expected a NodeList with items");
-      for (const auto& n : list["items"]) svc->upsert_node(n);
+      node_list = read_list(opt.nodes, "--nodes", "NodeList");
+      for (const auto& n : node_list["items"]) svc->upsert_node(n);
     }
     const auto report = svc->recover();
     std::cerr << "gpushare-extender: dialect " << opt.dialect << ", policy " << opt.policy << ", recovered "
               << report.applied << " operations from the journal\n";
     for (const auto& p : report.problems) std::cerr << "  could not re-apply: " << p << "\n";
+    if (!opt.pods.empty()) {
+      if (opt.nodes.empty()) throw InvalidArgument("--pods needs --nodes (the pods' annotations point at those nodes)");
+      const auto rec = k8s::recover_cluster(node_list, read_list(opt.pods, "--pods", "PodList"), k8s::parse_dialect(opt.dialect));
+      const auto problems = svc->adopt(rec.placements);
+      std::cerr << "gpushare-extender: " << rec.placements.size() - problems.size() << " allocations recovered from pod annotations\n";
+      for (const auto& u : rec.unplaced) std::cerr << "  not recovered: " << u.pod << ": " << u.reason << "\n";
+      for (const auto& p : problems) std::cerr << "  not adopted: " << p << "\n";
+    }
   } catch (const std::exception& e) {
     std::cerr << "gpushare-extender: " << e.what() << "\n";
     return 2;

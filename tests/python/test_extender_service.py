@@ -144,3 +144,42 @@ def test_malformed_and_slow_requests(extender):
     f = extender.post("filter", {"Pod": pod("q", 1), "NodeNames": ["a"]})
     assert f["NodeNames"] == ["a"]
     stalled.close()
+
+
+def test_recovers_from_pod_annotations(tmp_path):
+    """--pods: allocations are rebuilt from the bind annotations in a pod list."""
+    if not os.access(BINARY, os.X_OK):
+        pytest.fail(f"{BINARY} is not built")
+    e = Extender(tmp_path)
+    bound = pod("old", 4)
+    bound["metadata"]["annotations"] = {"ALIYUN_COM_GPU_MEM_IDX": "1", "ALIYUN_COM_GPU_MEM_POD": "4",
+                                        "ALIYUN_COM_GPU_MEM_DEV": "16", "ALIYUN_COM_GPU_MEM_ASSIGNED": "true"}
+    bound["spec"]["nodeName"] = "a"
+    bound["status"] = {"phase": "Running"}
+    broken = pod("broken", 4)
+    broken["metadata"]["annotations"] = {"ALIYUN_COM_GPU_MEM_IDX": "7", "ALIYUN_COM_GPU_MEM_POD": "4"}
+    broken["spec"]["nodeName"] = "a"
+    broken["status"] = {"phase": "Running"}
+    pods_file = tmp_path / "pods.json"
+    pods_file.write_text(json.dumps({"items": [bound, broken]}))
+    port = e.port
+    e.proc = subprocess.Popen([BINARY, "--dialect", "aliyun", "--port", str(port), "--state", e.state,
+                               "--binds", e.binds, "--nodes", e.nodes, "--pods", str(pods_file)],
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.time() + 10
+        while True:
+            try:
+                doc = e.inspect()
+                break
+            except OSError:
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.05)
+        a = doc["nodes"][0]
+        assert a["name"] == "a" and a["gpus"][1]["mib_used"] == 4096 and a["gpus"][0]["mib_used"] == 0
+    finally:
+        e.kill()
+    err = e.proc.stderr.read()
+    assert "1 allocations recovered from pod annotations" in err
+    assert "not recovered: " in err and "GPU 7" in err

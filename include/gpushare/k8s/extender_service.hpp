@@ -107,6 +107,28 @@ class ExtenderService {
     return journal_ ? journal_->replay(cluster_) : ReplayReport{};
   }
 
+  /// @brief Takes over allocations recovered elsewhere (e.g. k8s::recover_cluster over the pod
+  /// list's annotations).  Each is applied through the checked path; those that cannot be
+  /// (unknown node, no capacity, already allocated from the journal) are returned with why.
+  std::vector<std::string> adopt(const std::vector<Placement>& placements) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::vector<std::string> problems;
+    for (Placement p : placements) {
+      try {
+        if (cluster_.allocation(p.request)) {
+          problems.push_back("adopt " + p.request + ": already allocated (from the journal); kept that one");
+          continue;
+        }
+        p.node_index = cluster_.node_index(p.node);
+        cluster_.allocate(p);
+        if (journal_) journal_->append_allocate(p);
+      } catch (const Error& e) {
+        problems.push_back(e.what());
+      }
+    }
+    return problems;
+  }
+
   /// @brief filter verb: ExtenderArgs JSON -> ExtenderFilterResult JSON.  Malformed input
   /// comes back in the result's Error field (kube-scheduler then treats the extender as failed).
   nlohmann::json filter(const nlohmann::json& body) {
