@@ -2,6 +2,8 @@
 
 Subcommands
 -----------
+topo FILE [--k K --free ..]
+    Show a GPU topology (``nvidia-smi topo -m`` text or JSON) and the best set of K GPUs.
 inspect --url URL | --file FILE
     Print an extender's allocation state per node and GPU, like ``kubectl inspect gpushare``.
 conform FILE...
@@ -78,6 +80,57 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
         print(f"gpushare inspect: {e}", file=sys.stderr)
         return 2
     print(text)
+    return 0
+
+
+def _parse_gpu_list(text: str) -> List[int]:
+    try:
+        return [int(x) for x in text.split(",") if x.strip() != ""]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected GPU indices like 0,1,5, got '{text}'") from None
+
+
+def _cmd_topo(args: argparse.Namespace) -> int:
+    try:
+        with open(args.file, encoding="utf-8") as f:
+            text = f.read()
+        smi = args.smi or not text.lstrip().startswith("{")
+        topo = _core.Topology.from_nvidia_smi(text) if smi else _core.Topology.from_json(text)
+    except (OSError, _core.GpushareError) as e:
+        print(f"gpushare topo: {args.file}: {e}", file=sys.stderr)
+        return 2
+    n = topo.size
+    out = {"gpus": n, "nvswitch": topo.nvswitch, "pcie": topo.pcie_labels, "nvlink": topo.nvlink.tolist(),
+           "numa": topo.numa.tolist()}
+    if args.k is not None:
+        free = args.free if args.free is not None else list(range(n))
+        try:
+            best = _core.best_gpu_set(topo, free, args.k, args.required, leave_best_for_later=args.leave_best)
+        except _core.GpushareError as e:
+            print(f"gpushare topo: {e}", file=sys.stderr)
+            return 2
+        out["best_set"] = best
+        out["best_set_score"] = _core.topology_set_score(topo, best)
+    if args.json:
+        print(json.dumps(out))
+        return 0
+    width = max(4, max((len(x) for row in topo.pcie_labels for x in row), default=1) + 4)
+    header = "      " + "".join(f"{'GPU' + str(j):>{width}}" for j in range(n)) + "  NUMA"
+    print(header)
+    for i in range(n):
+        cells = []
+        for j in range(n):
+            if i == j:
+                cells.append(f"{'X':>{width}}")
+            else:
+                nv = int(topo.nvlink[i][j])
+                label = f"NV{nv}" if nv else topo.pcie_labels[i][j]
+                cells.append(f"{label:>{width}}")
+        print(f"GPU{i:<3}" + "".join(cells) + f"  {int(topo.numa[i]):>4}")
+    if topo.nvswitch:
+        print("NVSwitch: yes")
+    if args.k is not None:
+        print(f"best set of {args.k}: {out['best_set']} (score {out['best_set_score']})")
     return 0
 
 
@@ -351,6 +404,15 @@ def build_parser() -> argparse.ArgumentParser:
     cp.add_argument("--plot", default="", metavar="PNG", help="plot unallocated and fragmented %% vs arrived %%")
     cp.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     cp.set_defaults(func=_cmd_compare)
+    tp = sub.add_parser("topo", help="show a GPU topology (nvidia-smi topo -m text or JSON) and its best k-GPU set")
+    tp.add_argument("file", help="`nvidia-smi topo -m` output or a topology JSON file")
+    tp.add_argument("--smi", action="store_true", help="force reading the file as nvidia-smi text")
+    tp.add_argument("--k", type=int, default=None, help="also choose the best set of K GPUs")
+    tp.add_argument("--free", type=_parse_gpu_list, default=None, metavar="0,1,..", help="free GPUs (default: all)")
+    tp.add_argument("--required", type=_parse_gpu_list, default=[], metavar="0,..", help="GPUs the set must contain")
+    tp.add_argument("--leave-best", action="store_true", help="on ties, keep the best-connected free GPUs for later")
+    tp.add_argument("--json", action="store_true", help="print JSON instead of the matrix")
+    tp.set_defaults(func=_cmd_topo)
     sz = sub.add_parser("size", help="cheapest cluster of one node type meeting an unplaced/stranded target")
     wl = sz.add_mutually_exclusive_group(required=True)
     wl.add_argument("--pods", metavar="CSV", help="workload: an openb pod list")
