@@ -2,10 +2,10 @@
 // answers to GetPreferredAllocation), reproduced from its documented rules:
 //   pair score = PCIe points (SYS 10, NODE 20, PHB 30, PXB 40, PIX 50, BRD 60, unknown 0)
 //                + 100 per NVLink;
-//   `available` is padded with placeholders to a multiple of `size` and every partition into
+//   `available` is padded with empty slots to a multiple of `size` and every partition into
 //   groups of `size` is visited depth-first (next group = first unplaced slot + a lexicographic
-//   (size-1)-combination of later slots; placeholders all in one group). The best-total
-//   partition with a placeholder-free group holding every required device wins (earliest on
+//   (size-1)-combination of later slots; padding slots all in one group). The best-total
+//   partition with a padding-free group holding every required device wins (earliest on
 //   ties); the answer is its best such group (earliest on ties).
 // Two implementations give identical answers: `nvidia_besteffort` (branch and bound over the
 // same order, pruning only branches that cannot beat the incumbent strictly) and
@@ -49,7 +49,7 @@ class BestEffortSearch {
       : size_(size), prune_(prune) {
     n_ = static_cast<int>(avail.size());
     m_ = ((n_ + size - 1) / size) * size;
-    placeholders_ = m_ - n_;
+    padding_ = m_ - n_;
     S_.assign(m_ * m_, 0);
     for (int i = 0; i < n_; ++i)
       for (int j = 0; j < n_; ++j)
@@ -65,7 +65,7 @@ class BestEffortSearch {
     cur_.clear();
     dfs(0, 0, false);
     if (!found_) return {};
-    // Best group of the best partition among placeholder-free groups holding every required.
+    // Best group of the best partition among padding-free groups holding every required.
     int best_g = -1;
     long best_s = 0;
     for (std::size_t g = 0; g < best_groups_.size(); ++g) {
@@ -82,9 +82,9 @@ class BestEffortSearch {
   long partitions_visited() const { return leaves_; }
 
  private:
-  bool has_placeholder(std::uint64_t g) const { return (g >> n_) != 0; }
+  bool has_padding(std::uint64_t g) const { return (g >> n_) != 0; }
   bool group_ok(std::uint64_t g) const {
-    return !has_placeholder(g) && (g & req_mask_) == req_mask_;
+    return !has_padding(g) && (g & req_mask_) == req_mask_;
   }
   long group_score(std::uint64_t g) const {
     long s = 0;
@@ -140,7 +140,7 @@ class BestEffortSearch {
       std::uint64_t g = std::uint64_t{1} << first;
       for (int q = 0; q < k; ++q) g |= std::uint64_t{1} << rest[idx[q]];
       int ph = __builtin_popcountll(g >> n_);
-      if (ph == 0 || ph == placeholders_) {
+      if (ph == 0 || ph == padding_) {
         const int rq = __builtin_popcountll(g & req_mask_);
         // With pruning on, a group splitting the required devices makes every completion
         // invalid, so skip it (the plain enumeration visits it and rejects it at the leaf).
@@ -158,7 +158,7 @@ class BestEffortSearch {
     }
   }
 
-  int size_, n_ = 0, m_ = 0, placeholders_ = 0, req_count_ = 0;
+  int size_, n_ = 0, m_ = 0, padding_ = 0, req_count_ = 0;
   bool prune_;
   std::uint64_t req_mask_ = 0;
   std::vector<int> S_;
