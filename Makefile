@@ -77,7 +77,7 @@ fuzz: build-fuzz
 	  seeds=$$(awk -v n=$$n '$$1 == n { for (i = 2; i <= NF; i++) printf "$(DATA)/%s ", $$i }' fuzz/seeds.txt); \
 	  [ -d fuzz/corpus/$$n ] && seeds="$$seeds fuzz/corpus/$$n"; \
 	  $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $(BUILD)-fuzz/corpus/$$n $$seeds 2>&1 | \
-	  grep -E "^(stat::|#[0-9]+ +DONE|==|SUMMARY|INFO: Loaded)" || true; \
+	  grep -E "^(stat::number_of_executed_units|stat::new_units_added|#[0-9]+[[:space:]]+DONE|==|SUMMARY)" || true; \
 	  done
 
 # The FGD study's experiment on the openb default trace: six policies, three seeds; prints the
