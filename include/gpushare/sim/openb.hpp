@@ -108,23 +108,35 @@ inline void check_header(const std::vector<std::string>& got, const std::vector<
       throw ParseError(file + ":1: column " + std::to_string(i + 1) + " is '" + got[i] + "', expected '" + want[i] + "'");
 }
 
+/// @brief Every data row of a CSV file, split, with its 1-based line number; the header must
+/// be `cols` (or, if `short_cols` > 0 and the header has that many fields, its first
+/// `short_cols`) and every row must have as many fields.  Blank lines are skipped.
+template <class Row>
+void for_each_row(const std::string& path, std::vector<std::string> cols, size_t short_cols, Row&& row) {
+  auto lines = read_lines(path);
+  if (lines.empty()) throw ParseError(path + ":1: empty file, expected a header");
+  const auto header = split_csv_line(lines[0]);
+  if (short_cols > 0 && header.size() == short_cols) cols.resize(short_cols);
+  check_header(header, cols, path);
+  for (size_t i = 1; i < lines.size(); ++i) {
+    if (lines[i].empty() || lines[i] == "\r") continue;
+    const auto f = split_csv_line(lines[i]);
+    const size_t ln = i + 1;
+    if (f.size() != cols.size())
+      throw ParseError(path + ":" + std::to_string(ln) + ": row has " + std::to_string(f.size()) +
+                       " columns, expected " + std::to_string(cols.size()));
+    row(f, ln);
+  }
+}
+
 }  // namespace detail
 
 /// @brief Load an openb node list (`sn,cpu_milli,memory_mib,gpu,model`).
 /// @throws ParseError naming file, line and column on any malformed row, unknown model or negative size.
 inline std::vector<SimNode> load_openb_nodes(const std::string& path) {
-  auto lines = detail::read_lines(path);
-  if (lines.empty()) throw ParseError(path + ":1: empty file, expected a header");
-  const std::vector<std::string> cols{"sn", "cpu_milli", "memory_mib", "gpu", "model"};
-  detail::check_header(detail::split_csv_line(lines[0]), cols, path);
   std::vector<SimNode> out;
-  for (size_t i = 1; i < lines.size(); ++i) {
-    if (lines[i].empty() || lines[i] == "\r") continue;
-    auto f = detail::split_csv_line(lines[i]);
-    const size_t ln = i + 1;
-    if (f.size() != cols.size())
-      throw ParseError(path + ":" + std::to_string(ln) + ": row has " + std::to_string(f.size()) +
-                       " columns, expected " + std::to_string(cols.size()));
+  detail::for_each_row(path, {"sn", "cpu_milli", "memory_mib", "gpu", "model"}, 0,
+                       [&](const std::vector<std::string>& f, size_t ln) {
     SimNode n;
     n.name = f[0];
     if (n.name.empty()) throw ParseError(detail::where(path, ln, "sn") + ": empty value");
@@ -138,29 +150,17 @@ inline std::vector<SimNode> load_openb_nodes(const std::string& path) {
       if (!ok) throw ParseError(detail::where(path, ln, "model") + ": unknown GPU model '" + n.model + "'");
     }
     out.push_back(std::move(n));
-  }
+  });
   return out;
 }
 
 /// @brief Load an openb pod list: the 11-column files or the 5-column multigpu variants.
 /// @throws ParseError naming file, line and column on any malformed row, unknown model or negative size.
 inline std::vector<SimPod> load_openb_pods(const std::string& path) {
-  auto lines = detail::read_lines(path);
-  if (lines.empty()) throw ParseError(path + ":1: empty file, expected a header");
   const std::vector<std::string> full{"name", "cpu_milli", "memory_mib", "num_gpu", "gpu_milli", "gpu_spec",
                                       "qos", "pod_phase", "creation_time", "deletion_time", "scheduled_time"};
-  auto header = detail::split_csv_line(lines[0]);
-  std::vector<std::string> cols = full;
-  if (header.size() == 5) cols.resize(5);
-  detail::check_header(header, cols, path);
   std::vector<SimPod> out;
-  for (size_t i = 1; i < lines.size(); ++i) {
-    if (lines[i].empty() || lines[i] == "\r") continue;
-    auto f = detail::split_csv_line(lines[i]);
-    const size_t ln = i + 1;
-    if (f.size() != cols.size())
-      throw ParseError(path + ":" + std::to_string(ln) + ": row has " + std::to_string(f.size()) +
-                       " columns, expected " + std::to_string(cols.size()));
+  detail::for_each_row(path, full, 5, [&](const std::vector<std::string>& f, size_t ln) {
     SimPod p;
     p.name = f[0];
     if (p.name.empty()) throw ParseError(detail::where(path, ln, "name") + ": empty value");
@@ -175,7 +175,7 @@ inline std::vector<SimPod> load_openb_pods(const std::string& path) {
     if (p.num_gpu > 1 && p.gpu_milli != 1000)
       throw ParseError(detail::where(path, ln, "gpu_milli") + ": " + f[4] + " with num_gpu " + f[3] +
                        " (multi-GPU tasks take whole GPUs)");
-    if (cols.size() == 11) {
+    if (f.size() == full.size()) {
       if (!f[5].empty()) {
         std::stringstream ss(f[5]);
         std::string m;
@@ -193,7 +193,7 @@ inline std::vector<SimPod> load_openb_pods(const std::string& path) {
         throw ParseError(detail::where(path, ln, "deletion_time") + ": " + f[9] + " is before creation_time " + f[8]);
     }
     out.push_back(std::move(p));
-  }
+  });
   return out;
 }
 
