@@ -34,6 +34,7 @@
 #include "sim/state.hpp"
 #include "sim/policies.hpp"
 #include "sim/replay.hpp"
+#include "sim/parallel_replay.hpp"
 #include "sim/convert.hpp"
 #include "solve/quota_model.hpp"
 #include "solve/quota_preemption.hpp"

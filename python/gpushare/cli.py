@@ -150,6 +150,16 @@ def _parse_seeds(text: str) -> List[int]:
     return seeds
 
 
+def _non_negative(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {v}")
+    return v
+
+
 def _cmd_replay(args: argparse.Namespace) -> int:
     from . import sim
 
@@ -171,7 +181,8 @@ def _cmd_replay(args: argparse.Namespace) -> int:
     frames = []
     for n in names:
         t0 = time.perf_counter()
-        df = sim.replay(nodes, pods, policy=n, seeds=seeds, inflation=args.inflation, timed=args.timed)
+        df = sim.replay(nodes, pods, policy=n, seeds=seeds, inflation=args.inflation, timed=args.timed,
+                        threads=args.threads)
         secs = time.perf_counter() - t0
         frames.append(df)
         row = sim.summary_at(df, args.at).iloc[0]
@@ -387,6 +398,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--inflation", type=float, default=1.3, help="arrived demand target x GPU capacity (1.3)")
     r.add_argument("--at", type=int, default=100, metavar="PCT", help="arrived-demand step to report (100)")
     r.add_argument("--timed", action="store_true", help="honour creation/deletion times instead of the protocol")
+    r.add_argument("--threads", type=_non_negative, default=0, metavar="N",
+                   help="replay the seeds on N threads (0 = one per CPU, the default); same result as 1")
     r.add_argument("--plot", default="", metavar="PNG", help="also write a plot of unallocated %% vs arrived %%")
     r.add_argument("--csv", default="", metavar="CSV", help="also write every seed's per-step metrics")
     r.set_defaults(func=_cmd_replay)

@@ -60,7 +60,7 @@ def load_openb(node_csv: str, pod_csv: str) -> Tuple[List[SimNode], List[SimPod]
 
 def replay(nodes: Sequence[SimNode], pods: Sequence[SimPod], policy: str = "FGD",
            seeds: Iterable[int] = range(42, 52), inflation: float = 1.3, *, timed: bool = False,
-           shuffle: bool = True, max_pct: int = 130):
+           shuffle: bool = True, max_pct: int = 130, threads: int = 1):
     """Replay a trace once per seed and return the metrics per 1% of arrived GPU demand.
 
     Parameters
@@ -82,6 +82,9 @@ def replay(nodes: Sequence[SimNode], pods: Sequence[SimPod], policy: str = "FGD"
         Shuffle the trace before submitting (protocol mode).
     max_pct : int
         Last arrived-demand step reported.
+    threads : int
+        Replay the seeds on up to this many threads (0 = one per CPU). The result is identical,
+        bit for bit, to the serial run.
 
     Returns
     -------
@@ -94,20 +97,27 @@ def replay(nodes: Sequence[SimNode], pods: Sequence[SimPod], policy: str = "FGD"
     import pandas as pd
 
     cols = _core.sim_replay(list(nodes), list(pods), str(policy), [int(s) for s in seeds], float(inflation),
-                            bool(shuffle), bool(timed), int(max_pct), False)
+                            bool(shuffle), bool(timed), int(max_pct), False, _threads(threads))
     df = pd.DataFrame(cols)
     df.insert(0, "policy", str(policy))
     return df
 
 
+def _threads(threads: int) -> int:
+    t = int(threads)
+    if t < 0:
+        raise _core.InvalidArgumentError(f"replay: threads must be >= 0 (0 = one per CPU), got {threads}")
+    return t
+
+
 def final_state(nodes: Sequence[SimNode], pods: Sequence[SimPod], policy: str = "FGD",
                 seeds: Iterable[int] = range(42, 52), inflation: float = 1.3, *, timed: bool = False,
-                shuffle: bool = True, resample: bool = True):
+                shuffle: bool = True, resample: bool = True, threads: int = 1):
     """Replay once per seed (as :func:`replay`) and return each run's state after the last event.
 
     Parameters
     ----------
-    nodes, pods, policy, seeds, inflation, timed, shuffle
+    nodes, pods, policy, seeds, inflation, timed, shuffle, threads
         As in :func:`replay`.
     resample : bool
         Protocol mode only: resample (or trim) the trace to ``inflation`` x the cluster's GPU
@@ -127,7 +137,7 @@ def final_state(nodes: Sequence[SimNode], pods: Sequence[SimPod], policy: str = 
 
     nodes = list(nodes)
     rows = _core.sim_replay_final(nodes, list(pods), str(policy), [int(s) for s in seeds], float(inflation),
-                                  bool(shuffle), bool(timed), bool(resample))
+                                  bool(shuffle), bool(timed), bool(resample), _threads(threads))
     df = pd.DataFrame(rows, columns=["seed", "arrived_milli", "allocated_milli", "fragmentation_milli",
                                      "pods_submitted", "pods_placed", "pods_failed", "node_used_milli"])
     df.insert(0, "policy", str(policy))

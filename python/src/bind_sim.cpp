@@ -1,6 +1,6 @@
 // Python bindings of gpushare/sim: the openb loader and the trace replay (GIL released while
 // replaying). The pandas-facing API is python/gpushare/sim.py.
-#include <gpushare/sim/replay.hpp>
+#include <gpushare/sim/parallel_replay.hpp>
 
 #include <pybind11/stl.h>
 
@@ -115,7 +115,7 @@ void bind_sim(py::module_& m) {
       "sim_replay",
       [](const std::vector<SimNode>& nodes, const std::vector<SimPod>& pods, const std::string& policy,
          const std::vector<uint64_t>& seeds, double inflation, bool shuffle, bool timed, int max_pct,
-         bool reference) {
+         bool reference, unsigned threads) {
         const SimPolicy& pol = sim_policy(policy);  // throws NotFound before any work
         ReplayOptions o;
         o.inflation = inflation;
@@ -126,7 +126,7 @@ void bind_sim(py::module_& m) {
         {
           py::gil_scoped_release nogil;
           Replayer r(nodes, pods, o);
-          for (uint64_t s : seeds) out.push_back(r.run(pol, s, reference ? Engine::reference : Engine::fast));
+          out = run_seeds(r, pol, seeds, threads, reference ? Engine::reference : Engine::fast);
         }
         py::dict cols;
         std::vector<int64_t> seed, arrived, rows, submitted, placed, failed;
@@ -158,12 +158,15 @@ void bind_sim(py::module_& m) {
       },
       py::arg("nodes"), py::arg("pods"), py::arg("policy"), py::arg("seeds"), py::arg("inflation") = 1.3,
       py::arg("shuffle") = true, py::arg("timed") = false, py::arg("max_pct") = 130, py::arg("reference") = false,
-      "Replay a trace once per seed; returns a dict of equal-length columns (one row per seed and step).");
+      py::arg("threads") = 1,
+      "Replay a trace once per seed (on up to `threads` threads, same result as serial); returns a dict\n"
+      "of equal-length columns (one row per seed and step).");
 
   m.def(
       "sim_replay_final",
       [](const std::vector<SimNode>& nodes, const std::vector<SimPod>& pods, const std::string& policy,
-         const std::vector<uint64_t>& seeds, double inflation, bool shuffle, bool timed, bool resample) {
+         const std::vector<uint64_t>& seeds, double inflation, bool shuffle, bool timed, bool resample,
+         unsigned threads) {
         const SimPolicy& pol = sim_policy(policy);
         ReplayOptions o;
         o.resample = resample;
@@ -175,7 +178,7 @@ void bind_sim(py::module_& m) {
         {
           py::gil_scoped_release nogil;
           Replayer r(nodes, pods, o);
-          for (uint64_t s : seeds) out.push_back(r.run(pol, s));
+          out = run_seeds(r, pol, seeds, threads);
         }
         py::list rows;
         for (const auto& res : out) {
@@ -194,6 +197,7 @@ void bind_sim(py::module_& m) {
       },
       py::arg("nodes"), py::arg("pods"), py::arg("policy"), py::arg("seeds"), py::arg("inflation") = 1.3,
       py::arg("shuffle") = true, py::arg("timed") = false, py::arg("resample") = true,
+      py::arg("threads") = 1,
       "Replay once per seed and return each run's end state (a dict per seed: arrived/allocated/"
       "fragmentation milli, pod counts, node_used_milli per node in input order).");
 }

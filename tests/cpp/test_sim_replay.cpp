@@ -272,3 +272,40 @@ TEST_CASE("sim rows convert to model types and back") {
   odd.gpus[0].milli_total = 500;
   REQUIRE_THROWS_AS(to_sim_node(odd), gpushare::InvalidArgument);
 }
+
+// Found by the hypothesis tests (tests/python/test_hypothesis.py): a trace whose pods ask for no
+// GPU made protocol-mode resampling append pods until memory ran out (std::bad_alloc after
+// minutes). Now the Replayer refuses it up front, and the other modes still replay it.
+TEST_CASE("protocol resampling refuses a trace that can never reach the GPU demand target") {
+  std::vector<SimNode> nodes(1);
+  nodes[0].name = "n";
+  nodes[0].cpu_milli = 64000;
+  nodes[0].memory_mib = 262144;
+  nodes[0].gpus = 4;
+  nodes[0].model = "T4";
+  std::vector<SimPod> cpu_only(1);
+  cpu_only[0].name = "p";
+  cpu_only[0].cpu_milli = 1000;
+  cpu_only[0].memory_mib = 1024;
+  REQUIRE_THROWS_WITH(Replayer(nodes, cpu_only), Catch::Contains("no pod of the trace asks for a GPU"));
+  ReplayOptions once;
+  once.resample = false;
+  REQUIRE(Replayer(nodes, cpu_only, once).run(sim_policy("FGD"), 1).pods_placed == 1);
+  ReplayOptions timed;
+  timed.timed = true;
+  REQUIRE(Replayer(nodes, cpu_only, timed).run(sim_policy("FGD"), 1).pods_placed == 1);
+
+  // A tiny GPU share on a huge cluster would need an absurd number of resampled pods.
+  std::vector<SimNode> big(1, nodes[0]);
+  big[0].gpus = 8;
+  for (int i = 1; i < 40000; ++i) {
+    big.push_back(big[0]);
+    big.back().name = "n" + std::to_string(i);
+  }
+  std::vector<SimPod> tiny = cpu_only;
+  tiny.push_back(cpu_only[0]);
+  tiny.back().name = "q";
+  tiny.back().num_gpu = 1;
+  tiny.back().gpu_milli = 1;
+  REQUIRE_THROWS_WITH(Replayer(big, tiny), Catch::Contains("the limit is 20,000,000"));
+}

@@ -124,6 +124,7 @@ class Replayer {
       it.remove = p.deletion_time;
       pods_.push_back(it);
     }
+    if (!opt_.timed && opt_.resample) check_resampling_ends();
     target_ = TargetWorkload::from_pods(pods, opt_.target_coverage);
     // Node priority base order: by name.
     node_by_name_.resize(nodes_.size());
@@ -186,6 +187,27 @@ class Replayer {
     size_t pod;      ///< index into pods_
     size_t seq_pos;  ///< position in the submission sequence
   };
+
+  /// Longest submission sequence protocol-mode resampling may build (8 bytes per pod).
+  static constexpr double kMaxResampledPods = 20e6;
+
+  /// Protocol mode resamples until the arrived GPU demand reaches inflation x capacity: refuse a
+  /// trace for which that never happens (no pod asks for a GPU) or needs an absurd number of pods.
+  void check_resampling_ends() const {
+    int64_t demand = 0;
+    for (const Item& it : pods_) demand += shapes_[it.shape_id].total_milli();
+    const double target = opt_.inflation * double(base_.total_gpu_milli());
+    if (target <= double(demand)) return;  // trimmed, not resampled
+    if (demand == 0)
+      throw InvalidArgument("replay: no pod of the trace asks for a GPU, so resampling to inflation x cluster "
+                            "GPU capacity would never end; replay it with resample=false or timed=true");
+    const double expected = target / (double(demand) / double(pods_.size()));
+    if (expected > kMaxResampledPods)
+      throw InvalidArgument("replay: resampling to inflation x cluster GPU capacity needs about " +
+                            std::to_string(int64_t(expected)) + " pods (the trace's mean GPU demand is " +
+                            std::to_string(double(demand) / double(pods_.size())) +
+                            " milli per pod); the limit is 20,000,000");
+  }
 
   /// Protocol mode: shuffle the name-ordered trace, then resample with replacement (appending)
   /// until the next pick would pass inflation x capacity; the check adds the pick's per-GPU milli,
