@@ -125,3 +125,73 @@ TEST_CASE("concurrent binds for the same GPU never double-allocate", "[extender]
   CHECK(refused == pods - 3);
   CHECK(svc.cluster().free_milli(0, 0) == 100);
 }
+
+namespace {
+class FailingBinder : public k8s::Binder {
+ public:
+  void bind(const std::string&, const std::string&, const std::string&, const std::string&,
+            const std::map<std::string, std::string>&) override {
+    throw Error(ErrorKind::conflict, "API server said no");
+  }
+};
+}  // namespace
+
+// The service journals an allocation before it calls the Binder. A service killed after that
+// write but before answering comes back holding the pod, while the scheduler still has it
+// pending: the pod must be judged as if it held nothing and its next bind must replace the held
+// allocation, never add a second one.
+TEST_CASE("write-ahead bind: a held allocation from before a crash is replaced, never doubled", "[extender]") {
+  const std::string state = temp_path("wal"), binds = temp_path("wal_binds");
+  auto fresh = [&] {
+    auto s = std::make_unique<k8s::ExtenderService>(std::make_shared<TestDialect>(), make_policy("best-fit"),
+                                                    std::make_shared<k8s::JournalBinder>(binds), state);
+    s->upsert_node(node("a", 1));
+    s->upsert_node(node("b", 1));
+    REQUIRE(s->recover().problems.empty());
+    return s;
+  };
+  {
+    auto first = fresh();
+    REQUIRE(first->filter({{"Pod", pod("p", 1000)}, {"NodeNames", {"a"}}})["NodeNames"] == json{"a"});
+    REQUIRE(first->bind({{"PodName", "p"}, {"PodNamespace", "ns"}, {"Node", "a"}})["Error"] == "");
+  }  // "killed" here: the answer never reached the scheduler, which retries the pod
+  auto second = fresh();
+  REQUIRE(second->cluster().allocation("ns/p") != nullptr);
+  // Node a is full only because of p itself: p still fits there.
+  auto f = second->filter({{"Pod", pod("p", 1000)}, {"NodeNames", {"a", "b"}}});
+  REQUIRE(f["NodeNames"] == json({"a", "b"}));
+  REQUIRE(second->cluster().free_milli(0, 0) == 0);  // and it still holds a while pending
+  // Another pod does not see a's GPU as free.
+  REQUIRE(second->filter({{"Pod", pod("q", 1000)}, {"NodeNames", {"a"}}})["NodeNames"] == json::array());
+  // The scheduler now picks b: p moves, it never holds both.
+  REQUIRE(second->bind({{"PodName", "p"}, {"PodNamespace", "ns"}, {"Node", "b"}})["Error"] == "");
+  const Cluster c = second->cluster();
+  REQUIRE(c.allocation_count() == 1);
+  REQUIRE(c.allocation("ns/p")->node == "b");
+  REQUIRE(c.free_milli(0, 0) == 1000);
+  second.reset();
+  auto third = fresh();  // the journal says the same
+  REQUIRE(third->cluster().allocation_count() == 1);
+  REQUIRE(third->cluster().allocation("ns/p")->node == "b");
+  std::remove(state.c_str());
+  std::remove(binds.c_str());
+}
+
+TEST_CASE("a bind the Binder refuses leaves nothing allocated, in memory or in the journal", "[extender]") {
+  const std::string state = temp_path("refused");
+  {
+    k8s::ExtenderService svc(std::make_shared<TestDialect>(), make_policy("best-fit"), std::make_shared<FailingBinder>(), state);
+    svc.upsert_node(node("a", 1));
+    svc.filter({{"Pod", pod("p", 500)}, {"NodeNames", {"a"}}});
+    auto b = svc.bind({{"PodName", "p"}, {"PodNamespace", "ns"}, {"Node", "a"}});
+    REQUIRE_THAT(b["Error"].get<std::string>(), Catch::Contains("API server said no"));
+    REQUIRE(svc.cluster().allocation_count() == 0);
+  }
+  k8s::ExtenderService again(std::make_shared<TestDialect>(), make_policy("best-fit"), std::make_shared<FailingBinder>(), state);
+  again.upsert_node(node("a", 1));
+  auto report = again.recover();
+  REQUIRE(report.problems.empty());
+  REQUIRE(report.applied == 2);  // the allocation and its release
+  REQUIRE(again.cluster().allocation_count() == 0);
+  std::remove(state.c_str());
+}

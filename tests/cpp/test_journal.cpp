@@ -1,9 +1,11 @@
 // Journal: replaying what was appended rebuilds the exact state; bad lines are reported.
 #include <catch2/catch.hpp>
+#include <gpushare/k8s/extender_service.hpp>
 #include <gpushare/k8s/journal.hpp>
 
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <unistd.h>
 
 #include "helpers.hpp"
@@ -81,5 +83,67 @@ TEST_CASE("journal problems are reported, not skipped", "[journal]") {
   Cluster fresh(c.nodes());
   CHECK_THROWS_WITH(j.replay(fresh), Catch::Contains(path + ":1: not a JSON line"));
   CHECK(fresh.allocation_count() == 0);
+  std::remove(path.c_str());
+}
+
+// A service killed mid-write leaves a torn last line. Before the fix, replay ignored it but left
+// it in the file, so the next append was glued to it and the following restart failed with
+// "not a JSON line" (every allocation lost from view). Replay now cuts the torn tail off.
+TEST_CASE("a torn tail is removed at replay, so appends after a restart stay readable", "[journal]") {
+  Cluster c;
+  Node n{"n1", 8000, 32768, {}, {}};
+  n.gpus.push_back({0, "T4", 1000, 16384});
+  c.add_node(n);
+  const std::string path = temp_path("torn");
+  {
+    std::ofstream out(path);
+    out << R"({"op":"allocate","placement":{"request":"a","node":"n1","gpus":[0],"milli_per_gpu":300,"mib_per_gpu":0,"cpu_milli":0,"host_mib":0}})" << "\n";
+    out << R"({"op":"allocate","placement":{"request":"b","no)";  // the first life died here
+  }
+  Placement b;
+  {
+    k8s::Journal j(path);  // second life
+    auto report = j.replay(c);
+    CHECK(report.torn_tail);
+    CHECK(report.applied == 1);
+    b = Placement{"b", "n1", 0, {0}, 200, 0, 0, 0};
+    c.allocate(b);
+    j.append_allocate(b);
+  }
+  Cluster third(c.nodes());  // third life: both allocations come back
+  k8s::Journal j(path);
+  auto report = j.replay(third);
+  CHECK_FALSE(report.torn_tail);
+  CHECK(report.problems.empty());
+  CHECK(report.applied == 2);
+  CHECK(third.allocation_count() == 2);
+  CHECK(third.free_milli(0, 0) == 500);
+  std::remove(path.c_str());
+}
+
+TEST_CASE("cut_torn_tail keeps whole lines only; the bind journal repairs itself on open", "[journal]") {
+  const std::string path = temp_path("cut");
+  auto slurp = [&] {
+    std::ifstream in(path);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  };
+  CHECK_FALSE(k8s::cut_torn_tail(path));  // missing file
+  { std::ofstream(path) << ""; }
+  CHECK_FALSE(k8s::cut_torn_tail(path));  // empty
+  { std::ofstream(path) << "{\"a\":1}\n{\"b\":2}\n{\"c\""; }
+  CHECK(k8s::cut_torn_tail(path));
+  CHECK(slurp() == "{\"a\":1}\n{\"b\":2}\n");
+  CHECK_FALSE(k8s::cut_torn_tail(path));
+  { std::ofstream(path) << "no newline at all"; }
+  CHECK(k8s::cut_torn_tail(path));
+  CHECK(slurp().empty());
+  { std::ofstream(path) << "{\"namespace\":\"ns\",\"name\":\"p0\"}\n{\"namesp"; }
+  k8s::JournalBinder binder(path);
+  binder.bind("ns", "p1", "uid", "n1", {{"k", "v"}});
+  std::ifstream in(path);
+  std::string line;
+  std::vector<std::string> names;
+  while (std::getline(in, line)) names.push_back(nlohmann::json::parse(line).at("name").get<std::string>());
+  CHECK(names == std::vector<std::string>{"p0", "p1"});
   std::remove(path.c_str());
 }

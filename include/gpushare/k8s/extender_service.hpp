@@ -62,7 +62,8 @@ class Binder {
 /// @brief Records every bind as a JSON line in a file (no API server needed).
 class JournalBinder : public Binder {
  public:
-  explicit JournalBinder(std::string path) : path_(std::move(path)) {}
+  /// @brief Appends to `path`; a torn last line left by a killed predecessor is cut off first.
+  explicit JournalBinder(std::string path) : path_(std::move(path)) { cut_torn_tail(path_); }
   void bind(const std::string& ns, const std::string& name, const std::string& uid, const std::string& node,
             const std::map<std::string, std::string>& annotations) override {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -138,6 +139,7 @@ class ExtenderService {
       learn_nodes(args);
       const Request r = remember_pod(args.pod);
       std::lock_guard<std::mutex> lock(mutex_);
+      const SetAside own(cluster_, r.name);
       std::vector<nlohmann::json> passed_nodes;
       std::vector<std::string> passed_names;
       const auto names = args.candidate_names();
@@ -175,6 +177,7 @@ class ExtenderService {
     learn_nodes(args);
     const Request r = remember_pod(args.pod);
     std::lock_guard<std::mutex> lock(mutex_);
+    const SetAside own(cluster_, r.name);
     const auto names = args.candidate_names();
     std::vector<std::optional<Score>> scores;
     for (const auto& name : names) {
@@ -205,6 +208,13 @@ class ExtenderService {
   /// @brief bind verb: ExtenderBindingArgs JSON -> ExtenderBindingResult JSON.  The pod must
   /// have been seen by filter or prioritize.  Capacity is re-checked under the lock; if it went
   /// away, or the Binder fails, nothing stays allocated and Error says why.
+  ///
+  /// Crash safety: the allocation is journaled *before* the Binder is called (write-ahead), so a
+  /// service killed at any point never forgets a pod the API server has bound.  If it died after
+  /// journaling but before answering, the restarted service holds an allocation for a pod the
+  /// scheduler still thinks is pending; filter, prioritize and bind judge that pod as if it held
+  /// nothing, and its next bind replaces the held allocation (released in the journal first), so
+  /// a pod never holds two.
   nlohmann::json bind(const nlohmann::json& body) {
     ExtenderBindingResult out;
     try {
@@ -215,17 +225,31 @@ class ExtenderService {
       if (pod == pods_.end()) throw NotFound("bind " + key + ": pod not seen by filter or prioritize");
       const Request& r = pod->second.request;
       const std::size_t i = cluster_.node_index(a.node);
+      SetAside own(cluster_, key);
       if (auto rej = diagnose(cluster_.view(i), r)) throw CapacityError("bind " + key + ": " + rej->message);
       GpuChoice choice;
       std::visit([&](auto& p) { policy_choose_gpus(p, cluster_.view(i), r, choice); }, policy_);
       Placement placement = make_placement(cluster_, i, r, choice.gpus);
+      if (own.held() && journal_) journal_->append_release(key);  // the held one goes for good
+      own.drop();
       cluster_.allocate(placement);
       try {
-        binder_->bind(a.pod_namespace, a.pod_name, a.pod_uid, a.node, dialect_->bind_annotations(pod->second.pod, placement));
         if (journal_) journal_->append_allocate(placement);
       } catch (...) {
         cluster_.release(placement);
         throw;
+      }
+      try {
+        binder_->bind(a.pod_namespace, a.pod_name, a.pod_uid, a.node, dialect_->bind_annotations(pod->second.pod, placement));
+      } catch (const Error& e) {
+        cluster_.release(placement);
+        std::string msg = e.what();
+        try {
+          if (journal_) journal_->append_release(key);
+        } catch (const Error& j) {
+          msg += std::string("; and the journal could not record the release (") + j.what() + ")";
+        }
+        throw Error(e.kind(), msg);
       }
       pods_.erase(pod);
     } catch (const Error& e) {
@@ -287,6 +311,32 @@ class ExtenderService {
     pods_[r.name] = PendingPod{pod, r};
     return r;
   }
+
+  // While alive, a pod's own allocation (journaled before a crash whose answer the scheduler
+  // never got) is released, so the pod is judged as if it held nothing; it is put back on
+  // destruction unless drop() was called.  Used under mutex_, so putting back the placement
+  // just released cannot fail.
+  class SetAside {
+   public:
+    SetAside(Cluster& c, const std::string& pod_key) : cluster_(c) {
+      if (const Placement* p = c.allocation(pod_key)) {
+        held_ = *p;
+        cluster_.release(*held_);
+      }
+    }
+    SetAside(const SetAside&) = delete;
+    SetAside& operator=(const SetAside&) = delete;
+    ~SetAside() {
+      if (held_ && !dropped_) cluster_.allocate(*held_);
+    }
+    bool held() const { return held_.has_value(); }
+    void drop() { dropped_ = true; }
+
+   private:
+    Cluster& cluster_;
+    std::optional<Placement> held_;
+    bool dropped_ = false;
+  };
 
   std::optional<Score> node_score(std::size_t i, const Request& r) {
     return std::visit(

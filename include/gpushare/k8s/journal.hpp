@@ -3,8 +3,9 @@
 //
 // Every committed allocate and release is appended as one JSON line and flushed before the
 // caller answers its client; `replay` rebuilds the allocations on a cluster that already has
-// its nodes.  A torn last line (the process died mid-write) is reported and ignored; any other
-// bad line is an error naming the file and line, and nothing is applied.
+// its nodes.  A torn last line (the process died mid-write) is reported, ignored and cut off
+// the file (so later appends stay readable); any other bad line is an error naming the file
+// and line, and nothing is applied.
 //
 // @code
 //   gpushare::k8s::Journal journal("/var/lib/gpushare/state.jsonl");
@@ -14,6 +15,7 @@
 #pragma once
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <string>
@@ -62,8 +64,31 @@ inline Placement placement_from_json(const nlohmann::json& j, const Cluster& clu
 struct ReplayReport {
   std::size_t applied = 0;            ///< operations applied
   std::vector<std::string> problems;  ///< operations that could not be applied, and why
-  bool torn_tail = false;             ///< the last line was incomplete and was ignored
+  bool torn_tail = false;             ///< the last line was incomplete: ignored and cut off the file
 };
+
+/// @brief Cuts an incomplete last line (no newline: its writer died mid-write) off the file at
+/// `path`, so lines appended later start on a line of their own.  A missing file is fine.
+/// @return whether anything was cut
+/// @throws Error if the file cannot be read or shortened
+inline bool cut_torn_tail(const std::string& path) {
+  std::error_code ec;
+  const std::uintmax_t size = std::filesystem::file_size(path, ec);
+  if (ec || size == 0) return false;  // missing or empty
+  std::ifstream in(path, std::ios::binary);
+  std::uintmax_t keep = 0, at = 0;
+  char buf[65536];
+  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+    for (std::streamsize i = 0; i < in.gcount(); ++i)
+      if (buf[i] == '\n') keep = at + std::uintmax_t(i) + 1;
+    at += std::uintmax_t(in.gcount());
+  }
+  if (at != size) throw Error(ErrorKind::conflict, "journal " + path + ": read failed");
+  if (keep == size) return false;
+  std::filesystem::resize_file(path, keep, ec);
+  if (ec) throw Error(ErrorKind::conflict, "journal " + path + ": cannot cut off the torn last line: " + ec.message());
+  return true;
+}
 
 /// @brief Append-only JSON-lines journal of allocate/release operations.
 class Journal {
@@ -79,28 +104,44 @@ class Journal {
   /// @brief Applies the journal to `cluster` (which must have the nodes and no allocations the
   /// journal repeats).  Operations that no longer apply (a node gone, capacity changed) are
   /// listed in the report, never skipped silently.  A malformed line that is not the last one
-  /// throws ParseError naming file and line, and then nothing has been applied.
-  ReplayReport replay(Cluster& cluster) const {
-    std::ifstream in(path_);
+  /// throws ParseError naming file and line, and then nothing has been applied.  A torn last
+  /// line is cut off the file (and a last line missing its newline gets one), so the appends of
+  /// this run start on a line of their own and the next replay reads them.
+  ReplayReport replay(Cluster& cluster) {
+    std::lock_guard<std::mutex> lock(mutex_);
     ReplayReport report;
-    if (!in) return report;  // no journal yet: a fresh start
     std::vector<std::pair<std::size_t, nlohmann::json>> ops;
-    std::string line;
-    std::size_t number = 0;
+    std::uintmax_t complete_bytes = 0;  // bytes up to the end of the last complete line
     bool ended_with_newline = true;
-    while (std::getline(in, line)) {
-      ++number;
-      ended_with_newline = !in.eof();
-      if (line.empty()) continue;
-      try {
-        ops.emplace_back(number, nlohmann::json::parse(line));
-      } catch (const nlohmann::json::parse_error& e) {
-        if (!ended_with_newline) {
-          report.torn_tail = true;
-          break;
+    {
+      std::ifstream in(path_);
+      if (!in) return report;  // no journal yet: a fresh start
+      std::string line;
+      std::size_t number = 0;
+      while (std::getline(in, line)) {
+        ++number;
+        ended_with_newline = !in.eof();
+        try {
+          if (!line.empty()) ops.emplace_back(number, nlohmann::json::parse(line));
+        } catch (const nlohmann::json::parse_error& e) {
+          if (!ended_with_newline) {
+            report.torn_tail = true;
+            break;
+          }
+          throw ParseError(path_ + ":" + std::to_string(number) + ": not a JSON line: " + e.what());
         }
-        throw ParseError(path_ + ":" + std::to_string(number) + ": not a JSON line: " + e.what());
+        complete_bytes += line.size() + (ended_with_newline ? 1 : 0);
       }
+    }
+    if (report.torn_tail) {
+      std::error_code ec;
+      std::filesystem::resize_file(path_, complete_bytes, ec);
+      if (ec) throw Error(ErrorKind::conflict, "journal " + path_ + ": cannot cut off the torn last line: " + ec.message());
+    } else if (!ended_with_newline) {
+      std::ofstream out(path_, std::ios::app);
+      out << '\n';
+      out.flush();
+      if (!out) throw Error(ErrorKind::conflict, "journal " + path_ + ": write failed");
     }
     for (const auto& [n, op] : ops) {
       const std::string where = path_ + ":" + std::to_string(n);
