@@ -30,7 +30,7 @@ const char* usage =
     "  --nodes FILE       core/v1 NodeList JSON to know nodes before the first call (nodeCacheCapable)\n"
     "  --pods FILE        core/v1 PodList JSON: rebuild allocations from the pods' bind annotations (needs --nodes)\n"
     "  --binds FILE       where binds are recorded (JSON lines; default <state>.binds or ./binds.jsonl)\n"
-    "  --read-timeout S   seconds a client may take to send its request (default 5)\n"
+    "  --read-timeout S   seconds a client may take to send its request, or stay idle (default 5)\n"
     "  --help             this text\n";
 
 struct Options {
@@ -127,6 +127,7 @@ int main(int argc, char** argv) {
   httplib::Server server;
   server.set_read_timeout(opt.read_timeout, 0);
   server.set_write_timeout(opt.read_timeout, 0);
+  server.set_keep_alive_timeout(opt.read_timeout);  // idle (kept-alive) connections too
   server.set_payload_max_length(64u << 20);
   auto json_verb = [&](auto fn) {
     return [&svc, fn](const httplib::Request& req, httplib::Response& res) {

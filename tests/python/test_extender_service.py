@@ -48,9 +48,9 @@ class Extender:
             json.dump({"items": [node("a", 2, 16), node("b", 1, 16)]}, f)
         self.proc = None
 
-    def start(self):
+    def start(self, *extra):
         self.proc = subprocess.Popen([BINARY, "--dialect", "aliyun", "--policy", "best-fit", "--port", str(self.port),
-                                      "--state", self.state, "--binds", self.binds, "--nodes", self.nodes],
+                                      "--state", self.state, "--binds", self.binds, "--nodes", self.nodes, *extra],
                                      stderr=subprocess.PIPE, text=True)
         deadline = time.time() + 10
         while time.time() < deadline:
@@ -296,3 +296,30 @@ def test_kill_and_restart_mid_replay_loses_and_duplicates_nothing(tmp_path):
             for n in state["nodes"] for k, g in enumerate(n["gpus"])}
     for p in refused:
         assert all(v < sizes[p] * 1024 for v in free.values())
+
+
+def test_truncated_requests_time_out(tmp_path):
+    """With --read-timeout 1, connections that send half a request (or nothing) are closed by the
+    server (answered 400 or just closed), while a well-behaved client keeps being served. The
+    15 s socket timeout only detects a connection held open for good; no timing is asserted."""
+    if not os.access(BINARY, os.X_OK):
+        pytest.fail(f"{BINARY} is not built")
+    e = Extender(tmp_path)
+    e.start("--read-timeout", "1")
+    try:
+        half = socket.create_connection(("127.0.0.1", e.port))
+        half.sendall(b"POST /gpushare-scheduler/bind HTTP/1.1\r\nHost: x\r\nContent-Length: 500\r\n\r\n{\"Pod")
+        silent = socket.create_connection(("127.0.0.1", e.port))
+        assert e.post("filter", {"Pod": pod("ok", 1), "NodeNames": ["a"]})["NodeNames"] == ["a"]
+        for s in (half, silent):
+            s.settimeout(15)
+            try:
+                data = s.recv(4096)  # the server's answer (if any) then EOF
+                while data:
+                    data = s.recv(4096)
+            except ConnectionResetError:
+                pass
+            s.close()
+        assert e.inspect()["total"]["mib_used"] == 0  # the half bind changed nothing
+    finally:
+        e.kill()
