@@ -2,9 +2,11 @@
 #include <catch2/catch.hpp>
 
 #include <fstream>
+#include <limits>
 #include <random>
 
 #include <gpushare/conform/run.hpp>
+#include <gpushare/k8s/annotations.hpp>
 #include <gpushare/k8s/pod.hpp>
 
 using namespace gpushare;
@@ -175,4 +177,34 @@ TEST_CASE("hami-score conformance suite", "[k8s][conform]") {
   CHECK(rep.supported);
   CHECK(rep.passed == 172);
   CHECK(rep.failed() == 0);
+}
+
+// Found by fuzz_k8s_objects (10-minute run): a HAMi register annotation whose "numa" was 5.5e33
+// was cast to int, undefined behaviour (UBSan: float-cast-overflow). Every integer read from
+// outside JSON now goes through io::json_integer. The fuzzer's input is kept in
+// fuzz/corpus/fuzz_k8s_objects/ and replayed by ctest.
+TEST_CASE("integers from untrusted JSON are checked, never cast", "[k8s][bad]") {
+  using io::json_integer;
+  CHECK(json_integer(json(5), "x", 0, 10) == 5);
+  CHECK(json_integer(json(-1), "x", -1, 10) == -1);
+  CHECK_THROWS_WITH(json_integer(json::parse("18446744073709551615"), "f", 0, std::numeric_limits<std::int64_t>::max()),
+                    Catch::Contains("f: 18446744073709551615 is outside 0.."));
+  CHECK_THROWS_AS(json_integer(json(0), "x", 1, 10), InvalidArgument);  // unsigned below lo
+  CHECK_THROWS_AS(json_integer(json(11), "x", 1, 10), InvalidArgument);
+  CHECK_THROWS_AS(json_integer(json(-2), "x", -1, 10), InvalidArgument);
+  CHECK_THROWS_WITH(json_integer(json(2.0), "dev numa", 0, 10), Catch::Contains("dev numa: must be an integer, got 2.0"));
+  CHECK_THROWS_AS(json_integer(json(5.5e33), "x", 0, 10), ParseError);
+  CHECK_THROWS_AS(json_integer(json("5"), "x", 0, 10), ParseError);
+
+  const std::string reg = R"([{"id":"GPU-0","count":10,"devmem":15359,"devcore":100,"type":"T4","numa":5.5e33,"index":0}])";
+  CHECK_THROWS_WITH(decode_hami_node_register(reg, "node n1"), Catch::Contains("device 0 numa: must be an integer"));
+  const std::string big = R"([{"id":"GPU-0","count":10,"devmem":4294967296,"devcore":100,"type":"T4"}])";
+  CHECK_THROWS_WITH(decode_hami_node_register(big, "node n1"), Catch::Contains("devmem: 4294967296 is outside"));
+  json p = {{"metadata", {{"name", "p"}}},
+            {"spec", {{"priority", 1e300}, {"containers", {{{"name", "c"}, {"resources", {{"limits", {{"nvidia.com/gpu", "1"}}}}}}}}}}};
+  CHECK_THROWS_WITH(pod_request(p, Dialect::Nvidia), Catch::Contains("pod default/p: spec.priority: must be an integer"));
+  p["spec"]["priority"] = 4294967296LL;
+  CHECK_THROWS_WITH(pod_request(p, Dialect::Nvidia), Catch::Contains("spec.priority: 4294967296 is outside"));
+  p["spec"]["priority"] = -5;
+  CHECK(pod_request(p, Dialect::Nvidia).request.priority == -5);
 }

@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
 #include <string>
 
 #include "gpushare/model/errors.hpp"
@@ -18,13 +19,23 @@
 
 namespace gpushare {
 
+namespace detail {
+/// Whether `v` is a JSON integer in [lo, hi] (lo >= 0), read without any narrowing cast.
+inline bool integer_in(const nlohmann::json& v, std::uint64_t lo, std::uint64_t hi) {
+  if (v.is_number_unsigned()) return v.get<std::uint64_t>() >= lo && v.get<std::uint64_t>() <= hi;
+  if (!v.is_number_integer() || v.get<std::int64_t>() < 0) return false;
+  const auto u = static_cast<std::uint64_t>(v.get<std::int64_t>());
+  return u >= lo && u <= hi;
+}
+}  // namespace detail
+
 /// @brief Build a Topology from a fixture-format JSON object. Throws ParseError naming the field.
 inline Topology topology_from_json(const nlohmann::json& j) {
   auto fail = [](const std::string& m) -> void { throw ParseError("topology json: " + m); };
   if (!j.is_object()) fail("top level is not an object");
   if (!j.contains("gpus") || !j["gpus"].is_number_integer()) fail("'gpus' missing or not an integer");
+  if (!detail::integer_in(j["gpus"], 0, 4096)) fail("'gpus' out of range 0..4096");
   const int n = j["gpus"].get<int>();
-  if (n < 0 || n > 4096) fail("'gpus' out of range");
   Topology t(n);
   if (j.contains("name") && j["name"].is_string()) t.set_name(j["name"].get<std::string>());
   auto matrix = [&](const char* key) -> const nlohmann::json& {
@@ -41,8 +52,8 @@ inline Topology topology_from_json(const nlohmann::json& j) {
   for (int i = 0; i < n; ++i)
     for (int k = 0; k < n; ++k) {
       const std::string where = "[" + std::to_string(i) + "][" + std::to_string(k) + "]";
-      if (!nv[i][k].is_number_integer() || nv[i][k].get<int>() < 0)
-        fail("'nvlink" + where + "' is not a non-negative integer");
+      if (!detail::integer_in(nv[i][k], 0, 1024))
+        fail("'nvlink" + where + "' is not an integer in 0..1024");
       if (nv[i][k] != nv[k][i]) fail("'nvlink" + where + "' is not symmetric");
       if (pc[i][k] != pc[k][i]) fail("'pcie" + where + "' is not symmetric");
       PcieLevel lvl = PcieLevel::unknown;
@@ -65,8 +76,8 @@ inline Topology topology_from_json(const nlohmann::json& j) {
       fail("'numa' must be an array of " + std::to_string(n) + " entries");
     for (int i = 0; i < n; ++i) {
       if (nu[i].is_null()) continue;
-      if (!nu[i].is_number_integer() || nu[i].get<int>() < 0)
-        fail("'numa[" + std::to_string(i) + "]' is not a non-negative integer or null");
+      if (!detail::integer_in(nu[i], 0, 65535))
+        fail("'numa[" + std::to_string(i) + "]' is not an integer in 0..65535 or null");
       t.set_numa(i, nu[i].get<int>());
     }
   }

@@ -17,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "../io/json_number.hpp"
 #include "../model/errors.hpp"
 
 namespace gpushare {
@@ -249,13 +250,16 @@ inline std::vector<HamiNodeDevice> decode_hami_node_register(const std::string& 
       try {
         HamiNodeDevice x;
         x.id = d.at("id").get<std::string>();
-        x.count = d.at("count").get<std::int32_t>();
-        x.devmem = d.at("devmem").get<std::int32_t>();
-        x.devcore = d.at("devcore").get<std::int32_t>();
+        const std::string dev = key + " device " + std::to_string(i);
+        constexpr std::int64_t int32_max = 2147483647;
+        x.count = static_cast<std::int32_t>(io::json_integer(d.at("count"), dev + " count", 0, int32_max));
+        x.devmem = static_cast<std::int32_t>(io::json_integer(d.at("devmem"), dev + " devmem", 0, int32_max));
+        x.devcore = static_cast<std::int32_t>(io::json_integer(d.at("devcore"), dev + " devcore", 0, int32_max));
         x.type = d.at("type").get<std::string>();
-        x.numa = d.value("numa", 0);
+        x.numa = d.contains("numa") ? static_cast<int>(io::json_integer(d.at("numa"), dev + " numa", -1, int32_max)) : 0;
         x.health = d.value("health", true);
-        x.index = d.value("index", static_cast<int>(i));
+        x.index = d.contains("index") ? static_cast<int>(io::json_integer(d.at("index"), dev + " index", 0, int32_max))
+                                      : static_cast<int>(i);
         x.mode = d.value("mode", std::string("hami-core"));
         out.push_back(x);
       } catch (const nlohmann::json::exception& e) {

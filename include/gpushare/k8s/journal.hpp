@@ -17,12 +17,14 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <mutex>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "../io/json_number.hpp"
 #include "../model/cluster.hpp"
 #include "../model/errors.hpp"
 
@@ -46,11 +48,15 @@ inline Placement placement_from_json(const nlohmann::json& j, const Cluster& clu
     Placement p;
     p.request = get("request").get<std::string>();
     p.node = get("node").get<std::string>();
-    p.gpus = get("gpus").get<std::vector<int>>();
-    p.milli_per_gpu = get("milli_per_gpu").get<std::int64_t>();
-    p.mib_per_gpu = get("mib_per_gpu").get<std::int64_t>();
-    p.cpu_milli = get("cpu_milli").get<std::int64_t>();
-    p.host_mib = get("host_mib").get<std::int64_t>();
+    const auto& gpus = get("gpus");
+    if (!gpus.is_array()) throw ParseError(what + ": 'gpus' must be an array");
+    for (std::size_t k = 0; k < gpus.size(); ++k)
+      p.gpus.push_back(static_cast<int>(io::json_integer(gpus[k], what + ": gpus[" + std::to_string(k) + "]", 0, 1 << 20)));
+    constexpr std::int64_t lo = std::numeric_limits<std::int64_t>::min(), hi = std::numeric_limits<std::int64_t>::max();
+    p.milli_per_gpu = io::json_integer(get("milli_per_gpu"), what + ": milli_per_gpu", lo, hi);
+    p.mib_per_gpu = io::json_integer(get("mib_per_gpu"), what + ": mib_per_gpu", lo, hi);
+    p.cpu_milli = io::json_integer(get("cpu_milli"), what + ": cpu_milli", lo, hi);
+    p.host_mib = io::json_integer(get("host_mib"), what + ": host_mib", lo, hi);
     auto idx = cluster.find_node(p.node);
     if (!idx) throw NotFound(what + ": node '" + p.node + "' is not in the cluster");
     p.node_index = *idx;

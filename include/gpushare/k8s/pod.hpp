@@ -23,6 +23,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "../io/json_number.hpp"
 #include "../model/errors.hpp"
 #include "../model/request.hpp"
 #include "quantity.hpp"
@@ -95,6 +96,7 @@ inline const nlohmann::json& require(const nlohmann::json& obj, const char* key,
 /// Quantity from a JSON string or number.
 inline Quantity quantity_from_json(const nlohmann::json& v, const std::string& what) {
   if (v.is_string()) return parse_quantity(v.get<std::string>(), what);
+  if (v.is_number_unsigned()) return parse_quantity(std::to_string(v.get<std::uint64_t>()), what);
   if (v.is_number_integer()) return parse_quantity(std::to_string(v.get<long long>()), what);
   if (v.is_number_float()) {
     double d = v.get<double>();
@@ -310,7 +312,8 @@ inline PodRequest pod_request(const nlohmann::json& pod, Dialect d, const Dialec
     if (an.contains("nvidia.com/use-gputype")) req.allowed_models = detail::split_csv(an.at("nvidia.com/use-gputype").get<std::string>());
     if (an.contains("nvidia.com/nouse-gputype")) req.denied_models = detail::split_csv(an.at("nvidia.com/nouse-gputype").get<std::string>());
   }
-  if (spec.contains("priority") && spec.at("priority").is_number_integer()) req.priority = spec.at("priority").get<int>();
+  if (spec.contains("priority") && spec.at("priority").is_number())  // Kubernetes: int32
+    req.priority = static_cast<int>(io::json_integer(spec.at("priority"), what + ": spec.priority", -2147483648LL, 2147483647LL));
   return pr;
 }
 
