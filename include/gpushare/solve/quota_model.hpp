@@ -270,12 +270,11 @@ class QuotaTree {
   /// @brief Records an admitted workload's usage (no limit check; see QuotaState::admit).
   void add_workload_usage(const QuotaWorkload& w, int sign) {
     const int q = queue_node(w.queue);
-    for (const auto& kv : w.requests) {
-      if (kv.second == 0) continue;
-      const int k = fr_index(w.flavor, kv.first);
-      if (k < 0) throw NotFound("quota: workload '" + w.name + "' uses undefined flavor/resource " + w.flavor + "/" + kv.first);
-      add_usage(q, k, sign * kv.second);
-    }
+    for (const auto& kv : w.requests)  // check every resource first: a throw changes nothing
+      if (kv.second != 0 && fr_index(w.flavor, kv.first) < 0)
+        throw NotFound("quota: workload '" + w.name + "' uses undefined flavor/resource " + w.flavor + "/" + kv.first);
+    for (const auto& kv : w.requests)
+      if (kv.second != 0) add_usage(q, fr_index(w.flavor, kv.first), sign * kv.second);
   }
 
  private:
