@@ -14,5 +14,6 @@ PYBIND11_MODULE(_core, m) {
   gpushare_py::bind_sim(m);
   gpushare_py::bind_topology(m);
   gpushare_py::bind_quota(m);
+  gpushare_py::bind_quota_config(m);
   gpushare_py::bind_k8s(m);
 }
