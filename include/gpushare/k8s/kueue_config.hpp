@@ -39,11 +39,7 @@ namespace gpushare {
 namespace k8s {
 
 /// @brief A Cohort object: its parent ("" = root) and the quota it owns itself.
-struct KueueCohort {
-  std::string name;
-  std::string parent;
-  std::vector<FlavorQuota> flavors;
-};
+using KueueCohort = CohortSpec;
 
 /// @brief How resource names and quantities map to the quota model.
 struct KueueConfigOptions {

@@ -64,6 +64,13 @@ struct FlavorFungibility {
   bool preemption_over_borrowing = false;
 };
 
+/// @brief A cohort: its parent ("" = root) and the quota it owns itself.
+struct CohortSpec {
+  std::string name;
+  std::string parent;
+  std::vector<FlavorQuota> flavors;
+};
+
 /// @brief A queue (Kueue ClusterQueue, gpu-admission namespace).
 struct QueueSpec {
   std::string name;
@@ -205,6 +212,15 @@ class QuotaTree {
   bool finalized() const { return finalized_; }
   const std::vector<NodeData>& nodes() const { return nodes_; }
   const std::vector<QueueSpec>& queue_specs() const { return queues_; }
+  /// @brief The cohorts in the order added (after finalize, implicit ones named by queues too).
+  std::vector<CohortSpec> cohort_specs() const {
+    std::vector<CohortSpec> out;
+    for (const auto& c : cohort_order_) {
+      const auto& spec = cohort_specs_.at(c);
+      out.push_back({c, spec.first, spec.second});
+    }
+    return out;
+  }
 
   /// @brief Node index of queue `name`; throws NotFound.
   int queue_node(const std::string& name) const {
