@@ -21,8 +21,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <numeric>
+#include <optional>
 #include <queue>
 #include <string>
 #include <tuple>
