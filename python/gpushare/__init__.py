@@ -19,6 +19,13 @@ Examples
 from ._core import (
     FlavorMode,
     FlavorQuota,
+    GpuAdmissionNamespaceQuota,
+    GpuAdmissionNode,
+    GpuAdmissionPod,
+    GpuAdmissionRequest,
+    GpuAdmissionResult,
+    KueueCohort,
+    KueueConfig,
     QueueSpec,
     QuotaDecision,
     QuotaState,
@@ -30,6 +37,7 @@ from ._core import (
     WithinQueuePolicy,
     admit,
     commit,
+    gpu_admission_filter,
     BestFit,
     BinPack,
     CapacityError,
@@ -68,13 +76,20 @@ from ._core import (
     topology_set_score,
 )
 from . import k8s, plots, sim, sizing, sweeps
-from .quota import usage_frame
+from .quota import load_kueue, usage_frame
 from .sizing import NodeType, TaskShape, size_cluster, workload_from_mix
 from .sweeps import sweep
 
 __all__ = [
     "FlavorMode",
     "FlavorQuota",
+    "GpuAdmissionNamespaceQuota",
+    "GpuAdmissionNode",
+    "GpuAdmissionPod",
+    "GpuAdmissionRequest",
+    "GpuAdmissionResult",
+    "KueueCohort",
+    "KueueConfig",
     "QueueSpec",
     "QuotaDecision",
     "QuotaState",
@@ -87,6 +102,8 @@ __all__ = [
     "WithinQueuePolicy",
     "admit",
     "commit",
+    "gpu_admission_filter",
+    "load_kueue",
     "usage_frame",
     "BestFit",
     "BinPack",

@@ -18,7 +18,7 @@ Examples
 
 from __future__ import annotations
 
-from typing import Iterable, List, Sequence, Tuple
+from typing import Iterable, List, Optional, Sequence, Tuple
 
 from . import _core
 from ._core import SimNode, SimPod
@@ -145,6 +145,96 @@ def final_state(nodes: Sequence[SimNode], pods: Sequence[SimPod], policy: str = 
     return df
 
 
+def tenant_quota(nodes: Sequence[SimNode], tenants, *, any_model: bool = False, cohort: bool = True,
+                 borrowing_limit_milli: Optional[int] = None, capacity_share: float = 1.0):
+    """A quota with one queue per tenant, each GPU model's capacity split by the tenants' weights.
+
+    Parameters
+    ----------
+    nodes : sequence of SimNode
+        The cluster; flavors are its GPU models, most GPUs first.
+    tenants : dict of str to float, or sequence of (name, weight)
+        Tenants and their weights.
+    any_model : bool
+        One flavor ``any`` (all models pooled) instead of one per model.
+    cohort : bool
+        Queues share a cohort ``cluster`` and may borrow each other's unused quota.
+    borrowing_limit_milli : int, optional
+        Per queue and flavor (needs ``cohort``); None = unlimited.
+    capacity_share : float
+        Part of each model's capacity handed out as nominal quota.
+
+    Returns
+    -------
+    QuotaTree
+        Nominal quota of tenant i on model m: ``floor(capacity_m x capacity_share x w_i / sum w)``
+        milli-GPU.
+    """
+    return _core.sim_tenant_quota_from_shares(list(nodes), _tenant_pairs(tenants), bool(any_model), bool(cohort),
+                                              borrowing_limit_milli, float(capacity_share))
+
+
+def _tenant_pairs(tenants) -> List[Tuple[str, float]]:
+    items = tenants.items() if isinstance(tenants, dict) else tenants
+    return [(str(name), float(weight)) for name, weight in items]
+
+
+def replay_tenants(nodes: Sequence[SimNode], pods: Sequence[SimPod], tenants, quota=None, policy: str = "FGD",
+                   seeds: Iterable[int] = (42,), inflation: float = 1.3, *, timed: bool = False,
+                   shuffle: bool = True, assignment_seed: int = 0, by_flavor: bool = False):
+    """Replay a trace with tenants: each GPU pod passes its tenant's quota, then the policy places it.
+
+    Pods go to tenants by a seeded hash of the pod name, in proportion to the weights (the same
+    pod always gets the same tenant for a given ``assignment_seed``).  A pod's flavor is a GPU
+    model it may use (or ``any``), tried in the queue's order; when the admitted model has no
+    room, the next admissible flavor.  A pod the quota refuses waits; in timed mode waiting pods
+    are retried, in arrival order, whenever a pod holding quota finishes.  The replay never
+    evicts: queue preemption settings are ignored.  See docs/QUOTA.md.
+
+    Parameters
+    ----------
+    nodes, pods : sequences of SimNode / SimPod
+        As returned by :func:`load_openb`.
+    tenants : dict of str to float, or sequence of (name, weight)
+        Tenants and their weights; each must be a queue of ``quota``.
+    quota : QuotaTree, KueueConfig or None
+        The quota (for example ``gpushare.load_kueue(path)``); None = :func:`tenant_quota` of
+        the nodes and tenants.
+    policy, seeds, inflation, timed, shuffle
+        As in :func:`replay`.
+    assignment_seed : int
+        Seed of the tenant assignment (kept fixed across replay seeds).
+    by_flavor : bool
+        Return one row per tenant and flavor instead of one per tenant.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Per tenant (and seed): ``pods_submitted``, ``submitted_milli``, ``admitted_milli`` (GPU
+        demand admitted and placed), ``waiting_milli`` (never admitted and placed;
+        ``admitted_milli + waiting_milli == submitted_milli``), ``pods_placed``, ``pods_failed``
+        (quota admitted, no node of an admitted model had room), ``pods_waiting`` (refused by
+        the quota), ``pods_retried``, ``pods_borrowing``, ``peak_borrowed_milli``.  With
+        ``by_flavor``: ``tenant``, ``flavor``, ``nominal_milli``, ``borrowing_limit_milli``,
+        ``pods_admitted``, ``admitted_milli``, ``peak_usage_milli``.  The GIL is released while
+        replaying.
+    """
+    import pandas as pd
+
+    nodes = list(nodes)
+    pairs = _tenant_pairs(tenants)
+    if quota is None:
+        quota = tenant_quota(nodes, dict(pairs))
+    elif hasattr(quota, "tree") and callable(quota.tree):
+        quota = quota.tree()
+    tenant_rows, flavor_rows = _core.sim_replay_tenants(nodes, list(pods), pairs, quota, str(policy),
+                                                        [int(s) for s in seeds], float(inflation), bool(shuffle),
+                                                        bool(timed), int(assignment_seed))
+    df = pd.DataFrame(flavor_rows if by_flavor else tenant_rows)
+    df.insert(0, "policy", str(policy))
+    return df
+
+
 def summary_at(df, arrived_pct: int = 100):
     """Median over seeds of each metric at one arrived-demand step, per policy.
 
@@ -196,4 +286,5 @@ def plot(df, path: str, title: str = "") -> None:
     plt.close(fig)
 
 
-__all__ = ["POLICIES", "SimNode", "SimPod", "final_state", "load_openb", "plot", "policies", "replay", "summary_at"]
+__all__ = ["POLICIES", "SimNode", "SimPod", "final_state", "load_openb", "plot", "policies", "replay", "replay_tenants",
+           "summary_at", "tenant_quota"]

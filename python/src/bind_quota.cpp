@@ -1,6 +1,7 @@
 // Python bindings of the quota solver (gpushare/solve/quota_*.hpp): quota tree, queues, state,
 // admission decisions, and usage rows for the pandas view in gpushare.quota.
 #include <gpushare/solve/quota_admission.hpp>
+#include <gpushare/solve/quota_gpu_admission.hpp>
 #include <gpushare/solve/quota_schedule.hpp>
 
 #include <pybind11/stl.h>
@@ -87,6 +88,14 @@ void bind_quota(py::module_& m) {
       .def_readwrite("name", &QueueSpec::name)
       .def_readwrite("cohort", &QueueSpec::cohort)
       .def_readwrite("flavors", &QueueSpec::flavors)
+      .def_property_readonly("within_queue", [](const QueueSpec& q) { return q.preemption.within_queue; })
+      .def_property_readonly("reclaim_within_cohort", [](const QueueSpec& q) { return q.preemption.reclaim_within_cohort; })
+      .def_property_readonly("borrow_within_cohort", [](const QueueSpec& q) { return q.preemption.borrow_within_cohort; })
+      .def_property_readonly("max_priority_threshold", [](const QueueSpec& q) { return q.preemption.max_priority_threshold; })
+      .def_property_readonly("stop_when_can_borrow", [](const QueueSpec& q) { return q.fungibility.stop_when_can_borrow; })
+      .def_property_readonly("stop_when_can_preempt", [](const QueueSpec& q) { return q.fungibility.stop_when_can_preempt; })
+      .def_property_readonly("preemption_over_borrowing",
+                             [](const QueueSpec& q) { return q.fungibility.preemption_over_borrowing; })
       .def("__repr__", [](const QueueSpec& q) { return "QueueSpec(name='" + q.name + "', cohort='" + q.cohort + "', flavors=" + std::to_string(q.flavors.size()) + ")"; });
 
   py::class_<QuotaWorkload>(m, "QuotaWorkload", "A workload holding or asking for quota.")
@@ -115,6 +124,16 @@ void bind_quota(py::module_& m) {
            py::arg("flavors") = std::vector<FlavorQuota>{})
       .def("add_queue", &QuotaTree::add_queue, py::arg("queue"))
       .def("finalize", &QuotaTree::finalize)
+      .def("queues", &QuotaTree::queue_specs, "The queues, in the order added.")
+      .def("cohorts",
+           [](const QuotaTree& t) {
+             // name -> parent ("" = root) of every cohort, implicit ones included (after finalize)
+             std::map<std::string, std::string> out;
+             for (const auto& n : t.nodes())
+               if (!n.is_queue) out[n.name] = n.parent < 0 ? "" : t.nodes()[n.parent].name;
+             return out;
+           },
+           "Cohort name -> parent name (\"\" for a root); empty before finalize().")
       .def("__repr__", [](const QuotaTree& t) { return "QuotaTree(queues=" + std::to_string(t.queue_specs().size()) + ")"; });
 
   py::class_<QuotaDecision>(m, "QuotaDecision", "Admission outcome: flavor, borrowing, victims, or the reason for refusal.")
@@ -171,6 +190,7 @@ void bind_quota(py::module_& m) {
   py::class_<QuotaScheduleResult>(m, "QuotaScheduleResult", "Outcome of schedule_with_quota: quota decision and placement.")
       .def_readonly("decision", &QuotaScheduleResult::decision)
       .def_readonly("schedule", &QuotaScheduleResult::schedule)
+      .def_readonly("flavors_without_room", &QuotaScheduleResult::flavors_without_room)
       .def("placed", &QuotaScheduleResult::placed)
       .def("explain", &QuotaScheduleResult::explain)
       .def("__bool__", &QuotaScheduleResult::placed)
@@ -180,6 +200,80 @@ void bind_quota(py::module_& m) {
   bind_schedule_with_quota_for<BinPack>(m);
   bind_schedule_with_quota_for<Spread>(m);
   bind_schedule_with_quota_for<Random>(m);
+
+
+  // tkestack gpu-admission per-namespace quota mode (quota_gpu_admission.hpp)
+  py::class_<GpuAdmissionNamespaceQuota>(m, "GpuAdmissionNamespaceQuota",
+                                         "One namespace's gpu-admission quota: whole GPUs per model, allowed pools.")
+      .def(py::init([](std::map<std::string, std::int64_t> quota, std::vector<std::string> pools) {
+             return GpuAdmissionNamespaceQuota{std::move(quota), std::move(pools)};
+           }),
+           py::arg("quota"), py::arg("pools") = std::vector<std::string>{})
+      .def_readwrite("quota", &GpuAdmissionNamespaceQuota::quota)
+      .def_readwrite("pools", &GpuAdmissionNamespaceQuota::pools)
+      .def("__repr__", [](const GpuAdmissionNamespaceQuota& q) {
+        return "GpuAdmissionNamespaceQuota(models=" + std::to_string(q.quota.size()) + ", pools=" + std::to_string(q.pools.size()) + ")";
+      });
+  py::class_<GpuAdmissionNode>(m, "GpuAdmissionNode", "A node's GPU model and pool labels (\"\" = unlabelled).")
+      .def(py::init([](std::string name, std::string model, std::string pool) {
+             return GpuAdmissionNode{std::move(name), std::move(model), std::move(pool)};
+           }),
+           py::arg("name"), py::arg("model") = "", py::arg("pool") = "")
+      .def_readwrite("name", &GpuAdmissionNode::name)
+      .def_readwrite("model", &GpuAdmissionNode::model)
+      .def_readwrite("pool", &GpuAdmissionNode::pool)
+      .def("__repr__", [](const GpuAdmissionNode& n) {
+        return "GpuAdmissionNode(name='" + n.name + "', model='" + n.model + "', pool='" + n.pool + "')";
+      });
+  py::class_<GpuAdmissionPod>(m, "GpuAdmissionPod", "An existing pod: namespace, bound node, vcuda-core, phase.")
+      .def(py::init([](std::string name, std::string ns, std::string node, std::int64_t core, std::string phase) {
+             return GpuAdmissionPod{std::move(name), std::move(ns), std::move(node), core, std::move(phase)};
+           }),
+           py::arg("name"), py::arg("namespace"), py::arg("node") = "", py::arg("vcuda_core") = 0,
+           py::arg("phase") = "Running")
+      .def_readwrite("name", &GpuAdmissionPod::name)
+      .def_readwrite("namespace", &GpuAdmissionPod::ns)
+      .def_readwrite("node", &GpuAdmissionPod::node)
+      .def_readwrite("vcuda_core", &GpuAdmissionPod::vcuda_core)
+      .def_readwrite("phase", &GpuAdmissionPod::phase)
+      .def("__repr__", [](const GpuAdmissionPod& p) {
+        return "GpuAdmissionPod(name='" + p.name + "', namespace='" + p.ns + "', node='" + p.node +
+               "', vcuda_core=" + std::to_string(p.vcuda_core) + ")";
+      });
+  py::class_<GpuAdmissionRequest>(m, "GpuAdmissionRequest", "The pod being filtered (vcuda-core 100 = one GPU).")
+      .def(py::init([](std::string name, std::string ns, std::int64_t core, std::int64_t mem) {
+             return GpuAdmissionRequest{std::move(name), std::move(ns), core, mem};
+           }),
+           py::arg("name"), py::arg("namespace"), py::arg("vcuda_core") = 0, py::arg("vcuda_memory") = 0)
+      .def_readwrite("name", &GpuAdmissionRequest::name)
+      .def_readwrite("namespace", &GpuAdmissionRequest::ns)
+      .def_readwrite("vcuda_core", &GpuAdmissionRequest::vcuda_core)
+      .def_readwrite("vcuda_memory", &GpuAdmissionRequest::vcuda_memory)
+      .def("__repr__", [](const GpuAdmissionRequest& r) {
+        return "GpuAdmissionRequest(name='" + r.name + "', namespace='" + r.ns + "', vcuda_core=" +
+               std::to_string(r.vcuda_core) + ")";
+      });
+  py::class_<GpuAdmissionResult>(m, "GpuAdmissionResult", "Outcome of gpu_admission_filter.")
+      .def_readonly("gpu_pod", &GpuAdmissionResult::gpu_pod)
+      .def_readonly("quota_applies", &GpuAdmissionResult::quota_applies)
+      .def_readonly("allowed_models", &GpuAdmissionResult::allowed_models)
+      .def_readonly("passed", &GpuAdmissionResult::passed)
+      .def_readonly("failed", &GpuAdmissionResult::failed)
+      .def("__repr__", [](const GpuAdmissionResult& r) {
+        return "GpuAdmissionResult(quota_applies=" + std::string(r.quota_applies ? "True" : "False") +
+               ", passed=" + std::to_string(r.passed.size()) + ", failed=" + std::to_string(r.failed.size()) + ")";
+      });
+  m.def(
+      "gpu_admission_filter",
+      [](std::optional<std::map<std::string, GpuAdmissionNamespaceQuota>> config, const std::vector<GpuAdmissionNode>& nodes,
+         const std::vector<GpuAdmissionPod>& pods, const GpuAdmissionRequest& request) {
+        GpuAdmissionConfig cfg;
+        if (config) cfg.namespaces = std::move(*config);
+        return gpu_admission_filter(config ? &cfg : nullptr, nodes, pods, request);
+      },
+      py::arg("config"), py::arg("nodes"), py::arg("pods"), py::arg("request"),
+      "tkestack gpu-admission's quota filter: `config` maps namespace -> GpuAdmissionNamespaceQuota (None = no "
+      "ConfigMap); returns the nodes that pass and those failing with ExceedsGPUQuota.");
 
   m.def("admit", [](QuotaState& s, const QuotaWorkload& w) { return admit(s, w); }, py::arg("state"), py::arg("workload"),
         "Decides whether `workload` can be admitted; the state is not changed.");

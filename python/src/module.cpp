@@ -12,7 +12,9 @@ PYBIND11_MODULE(_core, m) {
   gpushare_py::bind_conform(m);
   gpushare_py::bind_inspect(m);
   gpushare_py::bind_sim(m);
+  gpushare_py::bind_sim_tenants(m);
   gpushare_py::bind_topology(m);
   gpushare_py::bind_quota(m);
+  gpushare_py::bind_quota_config(m);
   gpushare_py::bind_k8s(m);
 }

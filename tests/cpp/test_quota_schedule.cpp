@@ -111,3 +111,52 @@ TEST_CASE("schedule_with_quota skips flavors the request does not allow") {
   r.tenant = "";
   CHECK_THROWS_AS(schedule_with_quota(c, r, BestFit{}, q), InvalidArgument);
 }
+
+TEST_CASE("schedule_with_quota falls back to the next admissible flavor when the admitted one has no room") {
+  // The A100 node is full (taken outside the quota); the quota still admits A100 first.
+  Cluster c = make_cluster();
+  Request outside = req("outside", 0);
+  outside.gpu = {2, 1000, 1024};
+  outside.allowed_models = {"A100"};
+  c.allocate(*schedule(c, outside, BestFit{}).placement);
+  QuotaState q = make_quota();
+  auto r = schedule_with_quota(c, req("j1", 0), BestFit{}, q, 1);
+  REQUIRE(r.placed());
+  CHECK(r.decision.flavor == "H100");
+  CHECK(r.schedule.placement->node == "node-h100");
+  CHECK(r.flavors_without_room == std::vector<std::string>{"A100"});
+  CHECK(r.explain().find("no room on flavor(s) A100") != std::string::npos);
+  // The quota records the workload on H100, not on A100.
+  const QuotaTree& t = q.tree();
+  CHECK(t.nodes()[t.queue_node("team")].usage[t.fr_index("H100", "gpu")] == 1000);
+  CHECK(t.nodes()[t.queue_node("team")].usage[t.fr_index("A100", "gpu")] == 0);
+
+  // Fill H100 too: the quota admits (A100 then H100) but neither has room: nothing changes.
+  auto r2 = schedule_with_quota(c, req("j2", 0), BestFit{}, q, 2);
+  REQUIRE(r2.placed());
+  const auto before = c.snapshot();
+  auto r3 = schedule_with_quota(c, req("j3", 0), BestFit{}, q, 3);
+  CHECK_FALSE(r3.placed());
+  CHECK(r3.decision.admit);  // the last admitting decision is kept
+  CHECK(r3.flavors_without_room.size() >= 1);
+  CHECK(r3.explain().find("no node of those models has room") != std::string::npos);
+  CHECK(c.snapshot() == before);
+  CHECK(q.admitted_count() == 2);
+}
+
+TEST_CASE("schedule_with_quota without the fallback flavor in quota reports the placement failure") {
+  Cluster c = make_cluster();
+  Request outside = req("outside", 0);
+  outside.gpu = {2, 1000, 1024};
+  outside.allowed_models = {"A100"};
+  c.allocate(*schedule(c, outside, BestFit{}).placement);
+  QuotaState q = make_quota();
+  Request r = req("only-a100", 0);
+  r.allowed_models = {"A100"};
+  auto res = schedule_with_quota(c, r, BestFit{}, q, 1);
+  CHECK_FALSE(res.placed());
+  CHECK(res.decision.admit);
+  CHECK(res.decision.flavor == "A100");
+  CHECK(res.flavors_without_room == std::vector<std::string>{"A100"});
+  CHECK(q.admitted_count() == 0);
+}

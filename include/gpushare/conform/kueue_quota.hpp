@@ -6,6 +6,8 @@
 // @endcode
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -17,19 +19,39 @@ namespace gpushare {
 namespace conform {
 namespace detail {
 
-inline std::vector<FlavorQuota> kq_flavors(const nlohmann::json& j) {
+/// Largest quota or request a case may hold: keeps the quota sums far from 64-bit overflow.
+constexpr std::int64_t kCaseMaxQuantity = 1000000000000000;  // 10^15
+
+/// A JSON integer in [lo, hi], or ParseError naming the field (floats are refused: a cast of an
+/// out-of-range double would be undefined).
+inline std::int64_t kq_int(const nlohmann::json& v, const std::string& what, std::int64_t lo, std::int64_t hi) {
+  if (!v.is_number_integer()) throw ParseError("kueue-quota case: " + what + ": must be an integer, got " + v.dump());
+  if (v.is_number_unsigned() ? v.get<std::uint64_t>() > static_cast<std::uint64_t>(hi)
+                             : v.get<std::int64_t>() < lo || v.get<std::int64_t>() > hi)
+    throw InvalidArgument("kueue-quota case: " + what + ": " + v.dump() + " outside " + std::to_string(lo) + ".." +
+                          std::to_string(hi));
+  return v.get<std::int64_t>();
+}
+
+inline std::optional<std::int64_t> kq_limit(const nlohmann::json& r, const char* key, const std::string& what) {
+  if (!r.contains(key) || r[key].is_null()) return std::nullopt;
+  return kq_int(r[key], what + "." + key, 0, kCaseMaxQuantity);
+}
+
+inline std::vector<FlavorQuota> kq_flavors(const nlohmann::json& j, const std::string& what) {
   std::vector<FlavorQuota> out;
   if (!j.is_array()) return out;
   for (const auto& f : j) {
     FlavorQuota fq;
     fq.name = f.at("name").get<std::string>();
-    for (auto it = f.at("resources").begin(); it != f.at("resources").end(); ++it) {
+    const auto& res = f.at("resources");
+    if (!res.is_object()) throw ParseError("kueue-quota case: " + what + " flavor " + fq.name + ": resources must be an object");
+    for (auto it = res.begin(); it != res.end(); ++it) {
+      const std::string rw = what + " flavor " + fq.name + " resource " + it.key();
       ResourceQuota rq;
-      rq.nominal = it.value().at("nominal").get<std::int64_t>();
-      if (it.value().contains("borrowing_limit") && !it.value()["borrowing_limit"].is_null())
-        rq.borrowing_limit = it.value()["borrowing_limit"].get<std::int64_t>();
-      if (it.value().contains("lending_limit") && !it.value()["lending_limit"].is_null())
-        rq.lending_limit = it.value()["lending_limit"].get<std::int64_t>();
+      rq.nominal = kq_int(it.value().at("nominal"), rw + ".nominal", 0, kCaseMaxQuantity);
+      rq.borrowing_limit = kq_limit(it.value(), "borrowing_limit", rw);
+      rq.lending_limit = kq_limit(it.value(), "lending_limit", rw);
       fq.resources[it.key()] = rq;
     }
     out.push_back(fq);
@@ -40,29 +62,33 @@ inline std::vector<FlavorQuota> kq_flavors(const nlohmann::json& j) {
 inline QuotaWorkload kq_workload(const nlohmann::json& w) {
   QuotaWorkload q;
   q.name = w.at("name").get<std::string>();
+  const std::string what = "workload " + q.name;
   q.queue = w.at("queue").get<std::string>();
-  q.priority = w.value("priority", 0);
+  if (w.contains("priority")) q.priority = static_cast<int>(kq_int(w["priority"], what + ".priority", INT32_MIN, INT32_MAX));
   if (w.contains("flavor") && w["flavor"].is_string()) q.flavor = w["flavor"].get<std::string>();
-  for (auto it = w.at("requests").begin(); it != w.at("requests").end(); ++it) q.requests[it.key()] = it.value().get<std::int64_t>();
-  q.creation = w.value("creation", std::int64_t{0});
-  q.admitted_at = w.contains("admitted_at") && !w["admitted_at"].is_null() ? w["admitted_at"].get<std::int64_t>() : q.creation;
+  const auto& req = w.at("requests");
+  if (!req.is_object()) throw ParseError("kueue-quota case: " + what + ": requests must be an object");
+  for (auto it = req.begin(); it != req.end(); ++it)
+    q.requests[it.key()] = kq_int(it.value(), what + ".requests." + it.key(), 0, kCaseMaxQuantity);
+  const std::int64_t tmax = std::int64_t{1} << 53;
+  if (w.contains("creation")) q.creation = kq_int(w["creation"], what + ".creation", -tmax, tmax);
+  q.admitted_at = w.contains("admitted_at") && !w["admitted_at"].is_null()
+                      ? kq_int(w["admitted_at"], what + ".admitted_at", -tmax, tmax)
+                      : q.creation;
   return q;
 }
 
-}  // namespace detail
-
-/// @brief Builds the quota state (tree + admitted workloads) of one kueue-quota case.
-inline QuotaState kueue_case_state(const nlohmann::json& c) {
+inline QuotaState kq_case_state(const nlohmann::json& c) {
   QuotaTree t;
   if (c.contains("cohorts"))
     for (const auto& co : c["cohorts"])
       t.add_cohort(co.at("name").get<std::string>(), co.value("parent", nlohmann::json()).is_string() ? co["parent"].get<std::string>() : "",
-                   detail::kq_flavors(co.value("flavors", nlohmann::json::array())));
+                   kq_flavors(co.value("flavors", nlohmann::json::array()), "cohort"));
   for (const auto& cq : c.at("cluster_queues")) {
     QueueSpec s;
     s.name = cq.at("name").get<std::string>();
     s.cohort = cq.value("cohort", nlohmann::json()).is_string() ? cq["cohort"].get<std::string>() : "";
-    s.flavors = detail::kq_flavors(cq.at("flavors"));
+    s.flavors = kq_flavors(cq.at("flavors"), "cluster queue " + s.name);
     if (cq.contains("preemption")) {
       const auto& p = cq["preemption"];
       const std::string w = p.value("within_cluster_queue", "Never");
@@ -77,7 +103,8 @@ inline QuotaState kueue_case_state(const nlohmann::json& c) {
         const auto& b = p["borrow_within_cohort"];
         s.preemption.borrow_within_cohort = b.value("policy", "Never") == "LowerPriority";
         if (b.contains("max_priority_threshold") && !b["max_priority_threshold"].is_null())
-          s.preemption.max_priority_threshold = b["max_priority_threshold"].get<int>();
+          s.preemption.max_priority_threshold = static_cast<int>(
+              kq_int(b["max_priority_threshold"], "cluster queue " + s.name + " max_priority_threshold", INT32_MIN, INT32_MAX));
       }
     }
     if (cq.contains("flavor_fungibility")) {
@@ -91,8 +118,30 @@ inline QuotaState kueue_case_state(const nlohmann::json& c) {
   t.finalize();
   QuotaState st(std::move(t));
   if (c.contains("admitted"))
-    for (const auto& w : c["admitted"]) st.admit_existing(detail::kq_workload(w));
+    for (const auto& w : c["admitted"]) st.admit_existing(kq_workload(w));
   return st;
+}
+
+}  // namespace detail
+
+/// @brief Builds the quota state (tree + admitted workloads) of one kueue-quota case.  A case
+/// that is not shaped as the suite's README says throws ParseError (wrong type, missing field)
+/// or InvalidArgument (a number out of range); no other exception escapes.
+inline QuotaState kueue_case_state(const nlohmann::json& c) {
+  try {
+    return detail::kq_case_state(c);
+  } catch (const nlohmann::json::exception& e) {
+    throw ParseError(std::string("kueue-quota case: ") + e.what());
+  }
+}
+
+/// @brief The incoming workload of a kueue-quota case (same errors as kueue_case_state).
+inline QuotaWorkload kueue_case_workload(const nlohmann::json& w) {
+  try {
+    return detail::kq_workload(w);
+  } catch (const nlohmann::json::exception& e) {
+    throw ParseError(std::string("kueue-quota case: incoming: ") + e.what());
+  }
 }
 
 /// @brief Runs the kueue-quota suite.
@@ -103,7 +152,7 @@ inline SuiteReport run_kueue_quota(const nlohmann::json& suite, const std::strin
     nlohmann::json got;
     try {
       QuotaState st = kueue_case_state(c);
-      const QuotaDecision d = admit(st, detail::kq_workload(c.at("incoming")));
+      const QuotaDecision d = admit(st, kueue_case_workload(c.at("incoming")));
       got = {{"admit", d.admit},
              {"flavor", d.admit ? nlohmann::json(d.flavor) : nlohmann::json()},
              {"borrows", d.admit && d.borrows},

@@ -176,6 +176,8 @@ class Replayer {
   }
 
  private:
+  friend class TenantReplayer;  // tenant_replay.hpp drives run()'s machinery with a quota gate
+
   struct Item { uint32_t shape_id = 0; int64_t mem = 0; int64_t create = -1; int64_t remove = -1; };
 
   /// A submission (arrival) or a departure; at equal times departures come first, except a
@@ -386,11 +388,17 @@ class Replayer {
 
     /// Submit one pod; false when no node can take it (it stays unallocated).
     bool arrive(size_t seq_pos, const Item& it, const std::vector<uint32_t>& prio, SimRng& rng) {
-      const PodShape& s = r.shapes_[it.shape_id];
       if (policy.learns_target) observe(it.shape_id);
+      return place(seq_pos, it, prio, rng);
+    }
+
+    /// Place one pod with the policy; false (and no random draw) when no node can take it.
+    /// `only_model` >= 0 restricts it to nodes of that GPU model (the tenant replay's flavor).
+    bool place(size_t seq_pos, const Item& it, const std::vector<uint32_t>& prio, SimRng& rng, int only_model = -1) {
+      const PodShape& s = r.shapes_[it.shape_id];
       feas.clear();
       for (size_t i = 0; i < st.size(); ++i)
-        if (fits(st.node(i), s, it.mem)) feas.push_back(uint32_t(i));
+        if (fits(st.node(i), s, it.mem) && (only_model < 0 || st.node(i).model == only_model)) feas.push_back(uint32_t(i));
       if (feas.empty()) return false;
       const size_t pick = choose_node(it.shape_id, prio, rng);
       int ids[kMaxGpusPerNode] = {};

@@ -147,7 +147,8 @@ inline std::vector<int> find_victims(QuotaState& st, const QuotaWorkload& wl, in
     int below = wl.priority;
     const int* bp = nullptr;
     if (!may_reclaim) {
-      if (spec.preemption.max_priority_threshold && *spec.preemption.max_priority_threshold + 1 < below)
+      // In 64 bits: the threshold may be INT_MAX.  When the test holds, threshold + 1 < below fits.
+      if (spec.preemption.max_priority_threshold && std::int64_t{*spec.preemption.max_priority_threshold} + 1 < below)
         below = *spec.preemption.max_priority_threshold + 1;
       bp = &below;
     }

@@ -64,6 +64,13 @@ struct FlavorFungibility {
   bool preemption_over_borrowing = false;
 };
 
+/// @brief A cohort: its parent ("" = root) and the quota it owns itself.
+struct CohortSpec {
+  std::string name;
+  std::string parent;
+  std::vector<FlavorQuota> flavors;
+};
+
 /// @brief A queue (Kueue ClusterQueue, gpu-admission namespace).
 struct QueueSpec {
   std::string name;
@@ -205,6 +212,15 @@ class QuotaTree {
   bool finalized() const { return finalized_; }
   const std::vector<NodeData>& nodes() const { return nodes_; }
   const std::vector<QueueSpec>& queue_specs() const { return queues_; }
+  /// @brief The cohorts in the order added (after finalize, implicit ones named by queues too).
+  std::vector<CohortSpec> cohort_specs() const {
+    std::vector<CohortSpec> out;
+    for (const auto& c : cohort_order_) {
+      const auto& spec = cohort_specs_.at(c);
+      out.push_back({c, spec.first, spec.second});
+    }
+    return out;
+  }
 
   /// @brief Node index of queue `name`; throws NotFound.
   int queue_node(const std::string& name) const {
@@ -270,12 +286,11 @@ class QuotaTree {
   /// @brief Records an admitted workload's usage (no limit check; see QuotaState::admit).
   void add_workload_usage(const QuotaWorkload& w, int sign) {
     const int q = queue_node(w.queue);
-    for (const auto& kv : w.requests) {
-      if (kv.second == 0) continue;
-      const int k = fr_index(w.flavor, kv.first);
-      if (k < 0) throw NotFound("quota: workload '" + w.name + "' uses undefined flavor/resource " + w.flavor + "/" + kv.first);
-      add_usage(q, k, sign * kv.second);
-    }
+    for (const auto& kv : w.requests)  // check every resource first: a throw changes nothing
+      if (kv.second != 0 && fr_index(w.flavor, kv.first) < 0)
+        throw NotFound("quota: workload '" + w.name + "' uses undefined flavor/resource " + w.flavor + "/" + kv.first);
+    for (const auto& kv : w.requests)
+      if (kv.second != 0) add_usage(q, fr_index(w.flavor, kv.first), sign * kv.second);
   }
 
  private:
