@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "../io/json_number.hpp"
 #include "../solve/quota_admission.hpp"
 #include "report.hpp"
 
@@ -22,15 +23,10 @@ namespace detail {
 /// Largest quota or request a case may hold: keeps the quota sums far from 64-bit overflow.
 constexpr std::int64_t kCaseMaxQuantity = 1000000000000000;  // 10^15
 
-/// A JSON integer in [lo, hi], or ParseError naming the field (floats are refused: a cast of an
-/// out-of-range double would be undefined).
+/// A JSON integer in [lo, hi] (io::json_integer: floats refused, range checked), errors prefixed
+/// with the suite name.
 inline std::int64_t kq_int(const nlohmann::json& v, const std::string& what, std::int64_t lo, std::int64_t hi) {
-  if (!v.is_number_integer()) throw ParseError("kueue-quota case: " + what + ": must be an integer, got " + v.dump());
-  if (v.is_number_unsigned() ? v.get<std::uint64_t>() > static_cast<std::uint64_t>(hi)
-                             : v.get<std::int64_t>() < lo || v.get<std::int64_t>() > hi)
-    throw InvalidArgument("kueue-quota case: " + what + ": " + v.dump() + " outside " + std::to_string(lo) + ".." +
-                          std::to_string(hi));
-  return v.get<std::int64_t>();
+  return io::json_integer(v, "kueue-quota case: " + what, lo, hi);
 }
 
 inline std::optional<std::int64_t> kq_limit(const nlohmann::json& r, const char* key, const std::string& what) {
