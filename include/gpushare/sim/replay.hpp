@@ -203,8 +203,9 @@ class Replayer {
   /// Draws the study's simulator makes between the resampling and rand.Perm of the node
   /// priorities: the ten informers its scheduler starts then (pods, nodes, services, PVs, PVCs,
   /// CSI nodes, replica sets, replication controllers, stateful sets, PDBs: our reading of its
-  /// vendored kube-scheduler 1.20) each draw one rand.Float64 for their first watch's timeout. With 10, every per-seed result of the five
-  /// deterministic policies equals the study's (docs/REPRODUCTION.md); 0..9 and 11..40 do not.
+  /// vendored kube-scheduler 1.20) each draw one rand.Float64 for their first watch's timeout.
+  /// With 10, every per-seed result of the five deterministic policies equals the study's
+  /// (docs/REPRODUCTION.md); 0..9 and 11..40 do not (checked on FGD, seeds 42 and 43).
   static constexpr int kDrawsBeforeNodePerm = 10;
 
   struct Item { uint32_t shape_id = 0; int64_t mem = 0; int64_t create = -1; int64_t remove = -1; };
@@ -444,7 +445,7 @@ class Replayer {
     Bins(int m, double cap) : max_pct(m), gpus(cap / 1000.0), alloc(size_t(m) + 3), fr(size_t(m) + 3), ratio(size_t(m) + 3) {}
     void add(int64_t arrived, int64_t used, double frag, int64_t idle) {
       const double k = std::nearbyint(double(arrived) / gpus / 10.0);
-      if (k < 0 || k > double(max_pct + 1)) return;
+      if (!(k >= 0 && k <= double(max_pct + 1))) return;  // also NaN: a cluster without GPUs
       const size_t b = size_t(k);
       alloc[b].push_back(detail::python_round2(double(used) / gpus / 10.0));
       fr[b] += frag / gpus / 10.0;

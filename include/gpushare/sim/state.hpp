@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -102,7 +103,9 @@ struct TargetWorkload {
     });
     TargetWorkload tw;
     const double total = double(pods.size());
-    const double need = coverage * 100.0 * total / 100.0;  // the study: threshold% * total / 100
+    // The study: threshold% * total / 100, its threshold an integer percentage (0.57 -> 57, not
+    // 56.99999999999999).
+    const double need = std::nearbyint(coverage * 1e6) / 1e4 * total / 100.0;
     int64_t cum = 0;
     std::vector<std::pair<PodShape, int64_t>> taken;
     for (const auto& e : v) {
@@ -196,7 +199,7 @@ inline double node_frag(int64_t cpu_left, const int16_t* left, int gpus, int mod
   for (int g = 0; g < gpus; ++g) L += left[g];
   if (L == 0) return 0.0;
   enum { lack_both, lack_gpu, satisfied, lack_cpu, cpu_fits, cpu_lacks, no_access, n_categories };
-  double cat[n_categories] = {};
+  double cat[n_categories] = {};  // "satisfied" stays 0: it is left out of the sum
   for (const auto& ts : tw.shapes) {
     const PodShape& t = ts.shape;
     const bool cpu_ok = cpu_left >= t.cpu;
@@ -210,10 +213,7 @@ inline double node_frag(int64_t cpu_left, const int16_t* left, int gpus, int mod
     }
     if (cnt < t.num) cat[cpu_ok ? lack_gpu : lack_both] += ts.weight * double(L);
     else if (!cpu_ok) cat[lack_cpu] += ts.weight * double(L);
-    else {
-      cat[lack_gpu] += ts.weight * double(small);  // GPUs too small for t count as fragment
-      cat[satisfied] += ts.weight * double(L - small);
-    }
+    else cat[lack_gpu] += ts.weight * double(small);  // GPUs too small for t; the rest is "satisfied"
   }
   double f = 0;
   for (int c = 0; c < n_categories; ++c)
