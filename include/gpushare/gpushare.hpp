@@ -30,6 +30,7 @@
 #include "solve/node_policies.hpp"
 #include "solve/schedule.hpp"
 #include "solve/registry.hpp"
+#include "sim/go_rand.hpp"
 #include "sim/openb.hpp"
 #include "sim/state.hpp"
 #include "sim/policies.hpp"

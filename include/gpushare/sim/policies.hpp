@@ -103,7 +103,7 @@ inline int64_t score_bestfit(const NodeState& n, const PodShape& s, const Target
 
 inline int64_t fgd_points(double f0, double f1) {
   const double x = (f0 - f1) / 1000.0;
-  return int64_t(100.0 / (1.0 + std::exp(-x)));
+  return int64_t(1.0 / (1.0 + std::exp(-x)) * 100.0);  // sigmoid first, then x100, as upstream rounds
 }
 
 inline int64_t score_fgd(const NodeState& n, const PodShape& s, const TargetWorkload& tw, int* gpu) {

@@ -6,6 +6,11 @@
 // with the node's version, so a pod only re-scores nodes that changed since that shape was last
 // scored; the cluster fragmentation is kept incrementally (only the changed node is recomputed).
 //
+// Faithful by construction: the random numbers come from GoRand (Go's math/rand) drawn in the
+// order the study's simulator draws them, so a seed submits the same pods in the same order with
+// the same node priorities as the study's run with that seed, and the per-1% metrics are
+// aggregated with the study's rounding.
+//
 // @code
 //   auto nodes = gpushare::sim::load_openb_nodes(dir + "/openb_node_list_gpu_node.csv");
 //   auto pods  = gpushare::sim::load_openb_pods(dir + "/openb_pod_list_default.csv");
@@ -21,40 +26,18 @@
 #include <limits>
 #include <map>
 #include <numeric>
-#include <random>
 #include <string>
 #include <tuple>
 #include <vector>
 
 #include "gpushare/model/errors.hpp"
+#include "gpushare/sim/go_rand.hpp"
 #include "gpushare/sim/openb.hpp"
 #include "gpushare/sim/policies.hpp"
 #include "gpushare/sim/state.hpp"
 
 namespace gpushare {
 namespace sim {
-
-/// @brief Portable seeded RNG: std::mt19937_64 with our own bounded draw and shuffle, so the
-/// same seed gives the same replay with every standard library.
-class SimRng {
- public:
-  explicit SimRng(uint64_t seed) : g_(seed) {}
-  /// @brief Uniform integer in [0, n), n > 0 (rejection sampling, no modulo bias).
-  uint64_t bounded(uint64_t n) {
-    const uint64_t lim = std::numeric_limits<uint64_t>::max() - std::numeric_limits<uint64_t>::max() % n;
-    uint64_t x = g_();
-    while (x >= lim) x = g_();
-    return x % n;
-  }
-  /// @brief Fisher-Yates: for i = n-1..1, swap v[i] with v[bounded(i+1)].
-  template <class T>
-  void shuffle(std::vector<T>& v) {
-    for (size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[bounded(i)]);
-  }
-
- private:
-  std::mt19937_64 g_;
-};
 
 /// @brief Replay settings.
 struct ReplayOptions {
@@ -97,6 +80,46 @@ struct ReplayResult {
   std::vector<int64_t> node_used_milli;  ///< GPU milli in use per node at the end, input node order
 };
 
+namespace detail {
+
+/// Python's round(x, 2): x rounded to 2 decimals from its exact binary value, ties to even.
+/// x * 100 is split into the rounded product and its exact remainder (fma), which decides the
+/// cases where the rounded product sits exactly halfway.
+inline double python_round2(double x) {
+  const double hi = x * 100.0, lo = std::fma(x, 100.0, -hi);
+  double n = std::nearbyint(hi);
+  if (hi - std::floor(hi) == 0.5 && lo != 0) n = lo > 0 ? std::floor(hi) + 1 : std::floor(hi);
+  return n / 100.0;
+}
+
+/// numpy's round(x, 2) on a float64: rint(x * 100) / 100 (the product rounded first).
+inline double numpy_round2(double x) { return std::nearbyint(x * 100.0) / 100.0; }
+
+/// numpy's float64 sum (np.add.reduce on a contiguous array): pairwise, with 8 accumulators
+/// inside blocks of up to 128 values, so the same values give the same double as pandas' mean.
+inline double numpy_sum(const double* a, size_t n) {
+  if (n < 8) {
+    double res = 0.0;
+    for (size_t i = 0; i < n; ++i) res += a[i];
+    return res;
+  }
+  if (n <= 128) {
+    double r[8];
+    for (int j = 0; j < 8; ++j) r[j] = a[j];
+    size_t i = 8;
+    for (; i < n - n % 8; i += 8)
+      for (int j = 0; j < 8; ++j) r[j] += a[i + size_t(j)];
+    double res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+    for (; i < n; ++i) res += a[i];
+    return res;
+  }
+  size_t n2 = n / 2;
+  n2 -= n2 % 8;
+  return numpy_sum(a, n2) + numpy_sum(a + n2, n - n2);
+}
+
+}  // namespace detail
+
 /// @brief Replays a trace on a cluster under any registered policy; reusable across seeds and
 /// policies (and thread-safe for concurrent run() calls: run() keeps its state locally).
 class Replayer {
@@ -137,13 +160,14 @@ class Replayer {
   const ReplayOptions& options() const { return opt_; }
   int64_t cluster_gpu_milli() const { return base_.total_gpu_milli(); }
 
-  /// @brief One replay of `policy` with `seed`.
+  /// @brief One replay of `policy` with `seed` (taken as Go's int64 seed).
   ReplayResult run(const SimPolicy& policy, uint64_t seed, Engine engine = Engine::fast) const {
-    SimRng rng(seed);
-    // The draws come in a fixed order: shuffle and resampling, node priorities, then the
-    // policy's own draws (Random) pod by pod.
-    const std::vector<size_t> seq = submission_order(rng);
-    const std::vector<uint32_t> prio = node_priority(rng);
+    // One Go math/rand stream, drawn in the study simulator's order: after rand.Seed it logs one
+    // rand.Int(), shuffles the pods, resamples, then (kDrawsBeforeNodePerm later) draws the node
+    // priorities with rand.Perm, then per pod the scheduler's and the policy's draws.
+    GoRand rng(static_cast<int64_t>(seed));
+    const std::vector<size_t> seq = start_sequence(rng);
+    const std::vector<uint32_t> prio = start_priorities(rng);
     const std::vector<Event> events = make_events(seq);
     RunState rs(*this, policy, engine, seq.size());
     const int64_t cap = base_.total_gpu_milli();
@@ -152,7 +176,6 @@ class Replayer {
     res.policy = policy.name;
     res.seed = seed;
     int64_t arrived = 0;
-    bins.add(0, 0, rs.frag_sum, 0, cap);
     for (const Event& ev : events) {
       const Item& it = pods_[ev.pod];
       if (ev.kind != Event::arrival) {
@@ -164,7 +187,7 @@ class Replayer {
       if (rs.arrive(ev.seq_pos, it, prio, rng)) res.pods_placed++;
       else res.pods_failed++;
       const int64_t used = rs.st.used_gpu_milli();
-      bins.add(arrived, used, rs.frag_sum, cap - used, cap);
+      bins.add(arrived, used, rs.frag_sum, cap - used);
     }
     res.arrived_milli = arrived;
     res.allocated_milli = rs.st.used_gpu_milli();
@@ -177,6 +200,13 @@ class Replayer {
 
  private:
   friend class TenantReplayer;  // tenant_replay.hpp drives run()'s machinery with a quota gate
+  /// Draws the study's simulator makes between the resampling and rand.Perm of the node
+  /// priorities: the ten informers its scheduler starts then (pods, nodes, services, PVs, PVCs,
+  /// CSI nodes, replica sets, replication controllers, stateful sets, PDBs: our reading of its
+  /// vendored kube-scheduler 1.20) each draw one rand.Float64 for their first watch's timeout.
+  /// With 10, every per-seed result of the five deterministic policies equals the study's
+  /// (docs/REPRODUCTION.md); 0..9 and 11..40 do not (checked on FGD, seeds 42 and 43).
+  static constexpr int kDrawsBeforeNodePerm = 10;
 
   struct Item { uint32_t shape_id = 0; int64_t mem = 0; int64_t create = -1; int64_t remove = -1; };
 
@@ -211,21 +241,35 @@ class Replayer {
                             " milli per pod); the limit is 20,000,000");
   }
 
-  /// Protocol mode: shuffle the name-ordered trace, then resample with replacement (appending)
-  /// until the next pick would pass inflation x capacity; the check adds the pick's per-GPU milli,
-  /// as the study's simulator does. Above the target, drop random pods instead. Timed: as is.
-  std::vector<size_t> submission_order(SimRng& rng) const {
+  /// A run's first draws, after rand.Seed: one logged rand.Int(), then the submission order.
+  std::vector<size_t> start_sequence(GoRand& rng) const {
+    rng.int63();
+    return submission_order(rng);
+  }
+
+  /// The draws that follow start_sequence: the informers' kDrawsBeforeNodePerm, then the node
+  /// priorities (rand.Perm).
+  std::vector<uint32_t> start_priorities(GoRand& rng) const {
+    for (int k = 0; k < kDrawsBeforeNodePerm; ++k) rng.int63();
+    return node_priority(rng);
+  }
+
+  /// Protocol mode: shuffle the name-ordered trace (rand.Shuffle), then resample with replacement
+  /// from the name-ordered trace (rand.Intn, appending) until the next pick would pass inflation x
+  /// capacity; the check adds the pick's per-GPU milli, as the study's simulator does. Above the
+  /// target, drop random pods (rand.Intn over the current list) instead. Timed: as is.
+  std::vector<size_t> submission_order(GoRand& rng) const {
     std::vector<size_t> seq(pods_.size());
     std::iota(seq.begin(), seq.end(), size_t(0));
     if (opt_.timed) return seq;
-    if (opt_.shuffle) rng.shuffle(seq);
+    if (opt_.shuffle) rng.shuffle(seq.size(), [&](size_t i, size_t j) { std::swap(seq[i], seq[j]); });
     if (!opt_.resample) return seq;
     int64_t total = 0;
     for (size_t i : seq) total += shapes_[pods_[i].shape_id].total_milli();
     const double target = opt_.inflation * double(base_.total_gpu_milli());
     if (double(total) < target) {
       for (;;) {
-        const size_t idx = size_t(rng.bounded(pods_.size()));
+        const size_t idx = size_t(rng.intn(int64_t(pods_.size())));
         const PodShape& s = shapes_[pods_[idx].shape_id];
         if (double(total + s.milli) > target) break;
         total += s.total_milli();
@@ -233,7 +277,7 @@ class Replayer {
       }
     } else {
       while (double(total) > target && !seq.empty()) {
-        const size_t k = size_t(rng.bounded(seq.size()));
+        const size_t k = size_t(rng.intn(int64_t(seq.size())));
         total -= shapes_[pods_[seq[k]].shape_id].total_milli();
         seq.erase(seq.begin() + std::ptrdiff_t(k));
       }
@@ -241,16 +285,12 @@ class Replayer {
     return seq;
   }
 
-  /// Per-seed node priority: a random permutation over the name-ordered nodes (inside-out
-  /// Fisher-Yates). Among equal scores the node with the smaller priority wins.
-  std::vector<uint32_t> node_priority(SimRng& rng) const {
-    std::vector<uint32_t> perm(nodes_.size()), prio(nodes_.size());
-    for (size_t i = 0; i < perm.size(); ++i) {
-      const size_t j = size_t(rng.bounded(i + 1));
-      perm[i] = perm[j];
-      perm[j] = uint32_t(i);
-    }
-    for (size_t i = 0; i < perm.size(); ++i) prio[node_by_name_[i]] = perm[i];
+  /// Per-seed node priority: rand.Perm over the name-ordered nodes; the study prefixes the i-th
+  /// node's name with perm[i] and breaks score ties by the smaller name, so the smaller priority wins.
+  std::vector<uint32_t> node_priority(GoRand& rng) const {
+    const std::vector<int64_t> perm = rng.perm(int64_t(nodes_.size()));
+    std::vector<uint32_t> prio(nodes_.size());
+    for (size_t i = 0; i < perm.size(); ++i) prio[node_by_name_[i]] = uint32_t(perm[i]);
     return prio;
   }
 
@@ -331,9 +371,11 @@ class Replayer {
     }
 
     /// Highest (normalised) score wins; ties go to the smaller node priority.
-    size_t choose_node(uint32_t shape_id, const std::vector<uint32_t>& prio, SimRng& rng) {
-      if (policy.random_node) return feas[size_t(rng.bounded(feas.size()))];
-      if (feas.size() == 1) return feas[0];  // chosen without scoring, as in the study
+    size_t choose_node(uint32_t shape_id, const std::vector<uint32_t>& prio, GoRand& rng) {
+      if (feas.size() == 1) return feas[0];  // chosen without scoring (or drawing), as in the study
+      // Random: rand.Intn over the feasible nodes, here in node order; the study's list is in the
+      // order its parallel filter finished, so the same draw may name another node there.
+      if (policy.random_node) return feas[size_t(rng.intn(int64_t(feas.size())))];
       int64_t lo = std::numeric_limits<int64_t>::max(), hi = std::numeric_limits<int64_t>::min();
       for (uint32_t i : feas) {
         score[i] = scored(i, shape_id, nullptr);
@@ -351,7 +393,7 @@ class Replayer {
     }
 
     /// GPUs on the chosen node: sharing pods per the policy, whole-GPU pods the lowest free ones.
-    void choose_gpus(size_t pick, uint32_t shape_id, SimRng& rng, int* ids) {
+    void choose_gpus(size_t pick, uint32_t shape_id, GoRand& rng, int* ids) {
       const NodeState& n = st.node(pick);
       const PodShape& s = r.shapes_[shape_id];
       if (!s.is_share()) {
@@ -361,10 +403,11 @@ class Replayer {
         scored(pick, shape_id, &hint);
         ids[0] = hint >= 0 && n.left[hint] >= s.milli ? hint : best_fit_gpu(n, s);
       } else if (policy.gpu_select == GpuSelect::random) {
-        int cand[kMaxGpusPerNode], c = 0;
+        // Reservoir sampling over the GPUs with enough left, one rand.Intn(c) per candidate, as
+        // the study's random GPU selection draws.
+        int c = 0;
         for (int g = 0; g < n.gpus; ++g)
-          if (n.left[g] >= s.milli) cand[c++] = g;
-        ids[0] = cand[rng.bounded(uint64_t(c))];
+          if (n.left[g] >= s.milli && rng.intn(++c) == 0) ids[0] = g;
       } else {
         ids[0] = best_fit_gpu(n, s);
       }
@@ -387,19 +430,26 @@ class Replayer {
     }
 
     /// Submit one pod; false when no node can take it (it stays unallocated).
-    bool arrive(size_t seq_pos, const Item& it, const std::vector<uint32_t>& prio, SimRng& rng) {
+    bool arrive(size_t seq_pos, const Item& it, const std::vector<uint32_t>& prio, GoRand& rng) {
       if (policy.learns_target) observe(it.shape_id);
       return place(seq_pos, it, prio, rng);
     }
 
-    /// Place one pod with the policy; false (and no random draw) when no node can take it.
+    /// Place one pod with the policy (one scheduling cycle); false when no node can take it.
     /// `only_model` >= 0 restricts it to nodes of that GPU model (the tenant replay's flavor).
-    bool place(size_t seq_pos, const Item& it, const std::vector<uint32_t>& prio, SimRng& rng, int only_model = -1) {
+    bool place(size_t seq_pos, const Item& it, const std::vector<uint32_t>& prio, GoRand& rng, int only_model = -1) {
       const PodShape& s = r.shapes_[it.shape_id];
+      // The study's scheduler draws rand.Intn(100) per scheduling cycle (metrics sampling) and,
+      // for a pod that fits nowhere, rand.Int31n(node count) (the preemption pass's start
+      // offset). They change no decision here; they keep Random's later draws on Go's stream.
+      rng.intn(100);
       feas.clear();
       for (size_t i = 0; i < st.size(); ++i)
         if (fits(st.node(i), s, it.mem) && (only_model < 0 || st.node(i).model == only_model)) feas.push_back(uint32_t(i));
-      if (feas.empty()) return false;
+      if (feas.empty()) {
+        rng.int31n(int32_t(st.size()));
+        return false;
+      }
       const size_t pick = choose_node(it.shape_id, prio, rng);
       int ids[kMaxGpusPerNode] = {};
       choose_gpus(pick, it.shape_id, rng, ids);
@@ -421,41 +471,47 @@ class Replayer {
     }
   };
 
-  /// Per-1% aggregation of the per-pod rows, as the study's scripts do it: a row goes to bin
-  /// round(arrived %) (half to even); an empty bin takes the rows of bins k-1..k+1.
+  /// Per-1% aggregation of the per-pod rows, computed as the study's merge script computes it
+  /// (pandas/numpy), so equal decisions give equal numbers: a row (one per submitted pod, none
+  /// before the first) goes to bin round(arrived / gpus / 10) (half to even); its allocation is
+  /// round(used / gpus / 10, 2) (Python's correctly rounded round); a bin's value is numpy's mean
+  /// (pairwise sum / count) rounded by numpy (rint(x * 100) / 100); an empty bin takes the rows of
+  /// bins k-1..k+1. Fragmentation is averaged the same way but from unrounded rows.
   struct Bins {
     int max_pct;
-    double cap;
-    std::vector<double> alloc, fr, ratio;
-    std::vector<int> n;
-    Bins(int m, double c) : max_pct(m), cap(c), alloc(size_t(m) + 3), fr(size_t(m) + 3), ratio(size_t(m) + 3),
-                            n(size_t(m) + 3) {}
-    static double round2(double x) { return std::nearbyint(x * 100.0) / 100.0; }
-    void add(int64_t arrived, int64_t used, double frag, int64_t idle, int64_t c) {
-      const double pct = double(arrived) * 100.0 / double(c);
-      const double k = std::nearbyint(pct);
-      if (k < 0 || k > double(max_pct + 1)) return;
+    double gpus;  // cluster GPU count (capacity / 1000), as the study's log reports it
+    std::vector<std::vector<double>> alloc;  // per bin: the rows' allocation %, in row order
+    std::vector<double> fr, ratio;
+    Bins(int m, double cap) : max_pct(m), gpus(cap / 1000.0), alloc(size_t(m) + 3), fr(size_t(m) + 3), ratio(size_t(m) + 3) {}
+    void add(int64_t arrived, int64_t used, double frag, int64_t idle) {
+      const double k = std::nearbyint(double(arrived) / gpus / 10.0);
+      if (!(k >= 0 && k <= double(max_pct + 1))) return;  // also NaN: a cluster without GPUs
       const size_t b = size_t(k);
-      alloc[b] += round2(double(used) * 100.0 / double(c));
-      fr[b] += frag * 100.0 / double(c);
+      alloc[b].push_back(detail::python_round2(double(used) / gpus / 10.0));
+      fr[b] += frag / gpus / 10.0;
       ratio[b] += idle > 0 ? 100.0 * frag / double(idle) : 0.0;
-      n[b]++;
     }
     std::vector<StepMetrics> finish() const {
       std::vector<StepMetrics> out(size_t(max_pct) + 1);
+      std::vector<double> rows;
       for (int k = 0; k <= max_pct; ++k) {
-        double a = alloc[size_t(k)], f = fr[size_t(k)], r = ratio[size_t(k)];
-        int c = n[size_t(k)];
-        if (c == 0)
-          for (int j = std::max(0, k - 1); j <= k + 1; ++j) a += alloc[size_t(j)], f += fr[size_t(j)], r += ratio[size_t(j)], c += n[size_t(j)];
+        rows = alloc[size_t(k)];
+        double f = fr[size_t(k)], r = ratio[size_t(k)];
+        if (rows.empty())
+          for (int j = std::max(0, k - 1); j <= k + 1; ++j) {
+            rows.insert(rows.end(), alloc[size_t(j)].begin(), alloc[size_t(j)].end());
+            f += fr[size_t(j)];
+            r += ratio[size_t(j)];
+          }
+        const double c = double(rows.size());
         StepMetrics& m = out[size_t(k)];
         m.arrived_pct = k;
-        m.rows = c;
+        m.rows = int(rows.size());
         const double nan = std::numeric_limits<double>::quiet_NaN();
-        m.allocated_pct = c ? round2(a / c) : nan;
-        m.unallocated_pct = c ? 100.0 - m.allocated_pct : nan;
-        m.fragmentation_pct = c ? round2(f / c) : nan;
-        m.frag_ratio_pct = c ? r / c : nan;
+        m.allocated_pct = c > 0 ? detail::numpy_round2(detail::numpy_sum(rows.data(), rows.size()) / c) : nan;
+        m.unallocated_pct = c > 0 ? 100.0 - m.allocated_pct : nan;
+        m.fragmentation_pct = c > 0 ? detail::numpy_round2(f / c) : nan;
+        m.frag_ratio_pct = c > 0 ? r / c : nan;
       }
       return out;
     }

@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -79,7 +80,9 @@ struct TargetWorkload {
   /// @brief Build it from a trace as the paper does: count pods per (cpu, gpu milli, gpu count,
   /// gpu spec) — CPU-only tasks included, memory ignored — sort by count (ties: the larger key
   /// first), take shapes until the cumulative count reaches `coverage` of all pods (the crossing
-  /// shape included), and weight each by count / covered count.
+  /// shape included), and weight each by count / covered count. The weights are computed in the
+  /// study's floating-point steps ((count / total) / (covered / total), no renormalisation when
+  /// every shape is taken), so FGD scores match its simulator bit for bit.
   static TargetWorkload from_pods(const std::vector<SimPod>& pods, double coverage = 0.95) {
     if (!(coverage > 0 && coverage <= 1))
       throw InvalidArgument("target workload: coverage must be in (0, 1], got " + std::to_string(coverage));
@@ -99,7 +102,10 @@ struct TargetWorkload {
       return a.first > b.first;
     });
     TargetWorkload tw;
-    const double need = coverage * double(pods.size());
+    const double total = double(pods.size());
+    // The study: threshold% * total / 100, its threshold an integer percentage (0.57 -> 57, not
+    // 56.99999999999999).
+    const double need = std::nearbyint(coverage * 1e6) / 1e4 * total / 100.0;
     int64_t cum = 0;
     std::vector<std::pair<PodShape, int64_t>> taken;
     for (const auto& e : v) {
@@ -107,9 +113,12 @@ struct TargetWorkload {
       cum += e.second.first;
       taken.push_back({e.second.second, e.second.first});
     }
+    const bool all = taken.size() == v.size();
     for (const auto& t : taken) {
-      tw.shapes.push_back({t.first, double(t.second) / double(cum)});
-      if (t.first.num == 0) tw.cpu_only_weight += double(t.second) / double(cum);
+      const double share = double(t.second) / total;
+      const double w = all ? share : share / (double(cum) / total);
+      tw.shapes.push_back({t.first, w});
+      if (t.first.num == 0) tw.cpu_only_weight += w;
     }
     return tw;
   }
@@ -179,23 +188,36 @@ inline bool fits(const NodeState& n, const PodShape& s, int64_t mem) {
 
 /// @brief Fragmentation of a node state for the target workload, in milli-GPU (paper §3.2).
 /// `cpu_left`, `left[0..gpus)` describe the node; memory does not enter the measure.
+///
+/// Summed the way the study's simulator sums it, so the value is the same double: each shape's
+/// term goes to one of its categories (lack both, lack GPU, satisfied, lack CPU, CPU-only fits,
+/// CPU-only lacks CPU, wrong model), and the category totals are added in that order, skipping
+/// "satisfied". The order matters: FGD truncates 100·sigmoid(Δ/1000), so a Δ that is zero in exact
+/// arithmetic but −1e-13 after rounding scores 49 instead of 50.
 inline double node_frag(int64_t cpu_left, const int16_t* left, int gpus, int model, const TargetWorkload& tw) {
   int64_t L = 0;
   for (int g = 0; g < gpus; ++g) L += left[g];
   if (L == 0) return 0.0;
-  double f = 0;
+  enum { lack_both, lack_gpu, satisfied, lack_cpu, cpu_fits, cpu_lacks, no_access, n_categories };
+  double cat[n_categories] = {};  // "satisfied" stays 0: it is left out of the sum
   for (const auto& ts : tw.shapes) {
     const PodShape& t = ts.shape;
-    if (t.num == 0 || !t.accepts_model(model)) { f += ts.weight * double(L); continue; }
+    const bool cpu_ok = cpu_left >= t.cpu;
+    if (t.num == 0) { cat[cpu_ok ? cpu_fits : cpu_lacks] += ts.weight * double(L); continue; }
+    if (!t.accepts_model(model)) { cat[no_access] += ts.weight * double(L); continue; }
     int cnt = 0;
     int64_t small = 0;
     for (int g = 0; g < gpus; ++g) {
       if (left[g] >= t.milli) ++cnt;
       else small += left[g];
     }
-    if (cnt >= t.num && cpu_left >= t.cpu) f += ts.weight * double(small);
-    else f += ts.weight * double(L);
+    if (cnt < t.num) cat[cpu_ok ? lack_gpu : lack_both] += ts.weight * double(L);
+    else if (!cpu_ok) cat[lack_cpu] += ts.weight * double(L);
+    else cat[lack_gpu] += ts.weight * double(small);  // GPUs too small for t; the rest is "satisfied"
   }
+  double f = 0;
+  for (int c = 0; c < n_categories; ++c)
+    if (c != satisfied) f += cat[c];
   return f;
 }
 

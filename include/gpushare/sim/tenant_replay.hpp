@@ -213,7 +213,7 @@ class TenantReplayer {
     const TenantReplayer& tr;
     const Replayer& r;
     const SimPolicy& policy;
-    SimRng rng;
+    GoRand rng;
     std::vector<size_t> seq;
     std::vector<uint32_t> prio;
     Replayer::RunState rs;
@@ -226,7 +226,8 @@ class TenantReplayer {
     std::map<std::pair<size_t, std::string>, size_t> flavor_row;
 
     Run(const TenantReplayer& t, const SimPolicy& p, uint64_t seed)
-        : tr(t), r(t.base_), policy(p), rng(seed), seq(r.submission_order(rng)), prio(r.node_priority(rng)),
+        : tr(t), r(t.base_), policy(p), rng(static_cast<int64_t>(seed)), seq(r.start_sequence(rng)),
+          prio(r.start_priorities(rng)),
           rs(r, p, Engine::fast, seq.size()), quota(t.quota_), status(seq.size(), Status::pending) {
       res.policy = p.name;
       res.seed = seed;
