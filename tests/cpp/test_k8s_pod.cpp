@@ -7,6 +7,7 @@
 
 #include <gpushare/conform/run.hpp>
 #include <gpushare/k8s/annotations.hpp>
+#include <gpushare/k8s/node.hpp>
 #include <gpushare/k8s/pod.hpp>
 
 using namespace gpushare;
@@ -207,4 +208,41 @@ TEST_CASE("integers from untrusted JSON are checked, never cast", "[k8s][bad]") 
   CHECK_THROWS_WITH(pod_request(p, Dialect::Nvidia), Catch::Contains("spec.priority: 4294967296 is outside"));
   p["spec"]["priority"] = -5;
   CHECK(pod_request(p, Dialect::Nvidia).request.priority == -5);
+}
+
+// Found by fuzz_k8s_objects (second 10-minute run): tencent.com/vcuda-memory "1Ei" on a node
+// overflowed the per-GPU MiB (mem / count * 256, signed overflow). Node GPU counts and memory
+// are now range-checked before any narrowing or multiplication, and quantities' milli values
+// saturate instead of wrapping.
+TEST_CASE("absurd node GPU amounts are refused, not overflowed", "[k8s][bad]") {
+  auto node = [](json capacity, json labels = json::object()) {
+    return json{{"metadata", {{"name", "n1"}, {"labels", labels}}}, {"status", {{"capacity", capacity}}}};
+  };
+  CHECK_THROWS_WITH(node_from_json(node({{"tencent.com/vcuda-core", "200"}, {"tencent.com/vcuda-memory", "1Ei"}}), Dialect::Tencent),
+                    Catch::Contains("n1") && Catch::Contains("impossible GPU memory"));
+  CHECK_THROWS_WITH(node_from_json(node({{"aliyun.com/gpu-count", "2"}, {"aliyun.com/gpu-mem", "9e15"}}), Dialect::Aliyun),
+                    Catch::Contains("impossible GPU memory"));
+  CHECK_THROWS_WITH(node_from_json(node({{"nvidia.com/gpu", "4294967297"}}), Dialect::Nvidia),
+                    Catch::Contains("impossible GPU count 4294967297"));
+  CHECK_THROWS_AS(node_from_json(node({{"cpu", "9e18"}}), Dialect::Nvidia), InvalidArgument);
+  CHECK(parse_quantity("9e18", "q").milli_value() == INT64_MAX);
+  auto ok = node_from_json(node({{"tencent.com/vcuda-core", "200"}, {"tencent.com/vcuda-memory", "64"}, {"cpu", "8"}}), Dialect::Tencent);
+  REQUIRE(ok.node.gpus.size() == 2);
+  CHECK(ok.node.gpus[0].mib_total == 32 * 256);
+}
+
+TEST_CASE("absurd pod GPU amounts are refused before any multiplication", "[k8s][bad]") {
+  auto pod = [](json limits) {
+    return json{{"metadata", {{"name", "p"}}}, {"spec", {{"containers", {{{"name", "c"}, {"resources", {{"limits", limits}}}}}}}}};
+  };
+  CHECK_THROWS_WITH(pod_request(pod({{"aliyun.com/gpu-mem", "9000000000000000000"}}), Dialect::Aliyun),
+                    Catch::Contains("aliyun.com/gpu-mem 9000000000000000000 is impossibly large"));
+  CHECK_THROWS_WITH(pod_request(pod({{"tencent.com/vcuda-core", "100"}, {"tencent.com/vcuda-memory", "1Ei"}}), Dialect::Tencent),
+                    Catch::Contains("tencent.com/vcuda-memory"));
+  CHECK_THROWS_WITH(pod_request(pod({{"tencent.com/vcuda-core", "429496729600"}}), Dialect::Tencent),
+                    Catch::Contains("impossible GPU count 4294967296"));
+  CHECK_THROWS_WITH(pod_request(pod({{"nvidia.com/gpu", "4294967297"}}), Dialect::Nvidia),
+                    Catch::Contains("impossible GPU count 4294967297"));
+  CHECK_THROWS_AS(pod_request(pod({{"nvidia.com/gpu", "1"}, {"nvidia.com/gpucores", "9000000000000000000"}}), Dialect::Hami),
+                  InvalidArgument);
 }

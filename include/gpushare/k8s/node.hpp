@@ -18,6 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "../model/limits.hpp"
 #include "../model/node.hpp"
 #include "annotations.hpp"
 #include "pod.hpp"
@@ -92,9 +93,15 @@ inline K8sNode node_from_json(const nlohmann::json& obj, Dialect d, const Dialec
   n.cpu_milli = detail::node_amount(status, "cpu", what, true);
   n.host_mib = detail::node_amount(status, "memory", what, false) >> 20;
   const std::string model = gpu_model_from_labels(n.labels);
-  auto add = [&](int count, std::int64_t mib) {
-    if (count < 0 || count > 1024) throw InvalidArgument(what + ": impossible GPU count " + std::to_string(count));
-    for (int i = 0; i < count; ++i) {
+  // `count` GPUs of `units` memory units each, `unit_mib` MiB per unit; checked before any
+  // narrowing or multiplication (a quantity like 1Ei would overflow).
+  auto add = [&](std::int64_t count, std::int64_t units, std::int64_t unit_mib) {
+    if (count < 0 || count > limits::max_gpus_per_node) throw InvalidArgument(what + ": impossible GPU count " + std::to_string(count));
+    if (units < 0 || units > limits::max_mib_per_gpu / unit_mib)
+      throw InvalidArgument(what + ": impossible GPU memory (" + std::to_string(units) + " x " + std::to_string(unit_mib) +
+                            " MiB per GPU, at most " + std::to_string(limits::max_mib_per_gpu) + " MiB)");
+    const std::int64_t mib = units * unit_mib;
+    for (int i = 0; i < static_cast<int>(count); ++i) {
       n.gpus.push_back({i, model, 1000, mib, true, -1});
       k.uuids.push_back("");
       k.slots.push_back(1);
@@ -109,7 +116,7 @@ inline K8sNode node_from_json(const nlohmann::json& obj, Dialect d, const Dialec
         throw InvalidArgument(what + ": has aliyun.com/gpu-mem but no aliyun.com/gpu-count");
       if (count > 0) {
         k.aliyun_units_per_gpu = mem / count;
-        add(static_cast<int>(count), k.aliyun_units_per_gpu * (o.aliyun_mib ? 1 : 1024));
+        add(count, k.aliyun_units_per_gpu, o.aliyun_mib ? 1 : 1024);
       }
       break;
     }
@@ -117,7 +124,7 @@ inline K8sNode node_from_json(const nlohmann::json& obj, Dialect d, const Dialec
       const std::int64_t cores = detail::node_amount(status, "tencent.com/vcuda-core", what, false);
       const std::int64_t mem = detail::node_amount(status, "tencent.com/vcuda-memory", what, false);
       const std::int64_t count = cores / 100;
-      if (count > 0) add(static_cast<int>(count), mem / count * 256);
+      if (count > 0) add(count, mem / count, 256);
       break;
     }
     case Dialect::Hami: {
@@ -139,7 +146,7 @@ inline K8sNode node_from_json(const nlohmann::json& obj, Dialect d, const Dialec
       auto it = n.labels.find("nvidia.com/gpu.memory");
       if (it != n.labels.end() && !detail::parse_int(it->second, mib))
         throw ParseError(what + ": label nvidia.com/gpu.memory='" + it->second + "' is not an integer");
-      add(static_cast<int>(count), mib);
+      add(count, mib, 1);
       break;
     }
   }

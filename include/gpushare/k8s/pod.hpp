@@ -25,6 +25,7 @@
 
 #include "../io/json_number.hpp"
 #include "../model/errors.hpp"
+#include "../model/limits.hpp"
 #include "../model/request.hpp"
 #include "quantity.hpp"
 
@@ -161,17 +162,33 @@ inline std::vector<std::string> split_csv(const std::string& s) {
   return out;
 }
 
+/// `v * factor`, refused (naming the resource) when the product would pass `limit`: raw
+/// extended-resource amounts go up to 2^63 - 1, so the multiplication itself could overflow.
+inline std::int64_t scaled(std::int64_t v, std::int64_t factor, std::int64_t limit, const std::string& what,
+                           const char* resource) {
+  if (v > limit / factor)
+    throw InvalidArgument(what + ": " + resource + " " + std::to_string(v) + " is impossibly large");
+  return v * factor;
+}
+
+/// A GPU count read from a raw amount, refused above 64 before it is narrowed to int.
+inline int gpu_count(std::int64_t v, const std::string& what) {
+  if (v > 64) throw InvalidArgument(what + ": impossible GPU count " + std::to_string(v));
+  return static_cast<int>(v);
+}
+
 inline GpuDemand demand_of(Dialect d, ContainerRequest& c, const DialectOptions& o, const std::string& what) {
+  constexpr std::int64_t max_mib = limits::max_mib_per_gpu, max_milli = limits::max_milli_per_gpu;
   GpuDemand g;
   switch (d) {
     case Dialect::Aliyun:
-      if (c.raw_mem > 0) g = {1, 0, o.aliyun_mib ? c.raw_mem : c.raw_mem * 1024};
+      if (c.raw_mem > 0) g = {1, 0, scaled(c.raw_mem, o.aliyun_mib ? 1 : 1024, max_mib, what, "aliyun.com/gpu-mem")};
       break;
     case Dialect::Tencent:
       if (c.raw_cores >= 100) {
-        g = {static_cast<int>(c.raw_cores / 100), 1000, c.raw_mem * 256};
+        g = {gpu_count(c.raw_cores / 100, what), 1000, scaled(c.raw_mem, 256, max_mib, what, "tencent.com/vcuda-memory")};
       } else if (c.raw_cores > 0 && c.raw_mem > 0) {
-        g = {1, c.raw_cores * 10, c.raw_mem * 256};
+        g = {1, c.raw_cores * 10, scaled(c.raw_mem, 256, max_mib, what, "tencent.com/vcuda-memory")};
       }
       break;
     case Dialect::Hami:
@@ -181,12 +198,12 @@ inline GpuDemand demand_of(Dialect d, ContainerRequest& c, const DialectOptions&
         std::int64_t mem = c.raw_mem;
         if (mem == 0 && c.mem_percentage == 0) mem = o.hami_default_mem;
         std::int64_t cores = c.raw_cores > 0 ? c.raw_cores : o.hami_default_cores;
-        g = {static_cast<int>(c.raw_count), cores * 10, mem};
+        g = {gpu_count(c.raw_count, what), scaled(cores, 10, max_milli, what, "nvidia.com/gpucores"), mem};
         if (g.milli == 0 && g.mib == 0) g.milli = 1;  // whole-card memory share: mark the demand non-empty
       }
       break;
     case Dialect::Nvidia:
-      if (c.raw_count > 0) g = {static_cast<int>(c.raw_count), 1000, 0};
+      if (c.raw_count > 0) g = {gpu_count(c.raw_count, what), 1000, 0};
       break;
   }
   if (g.count > 64) throw InvalidArgument(what + ": impossible GPU count " + std::to_string(g.count));

@@ -30,13 +30,20 @@ struct Quantity {
   i128 nano = 0;
 
   /// @brief Value rounded up to an integer (Kubernetes `Quantity.Value()`).
-  std::int64_t value() const { return static_cast<std::int64_t>(ceil_div(nano, 1000000000)); }
-  /// @brief Value times 1000 rounded up (Kubernetes `Quantity.MilliValue()`).
-  std::int64_t milli_value() const { return static_cast<std::int64_t>(ceil_div(nano, 1000000)); }
+  std::int64_t value() const { return saturate(ceil_div(nano, 1000000000)); }
+  /// @brief Value times 1000 rounded up (Kubernetes `Quantity.MilliValue()`); saturates at the
+  /// int64 range (a parsed quantity may be up to 2^63 - 1, so its milli value may not fit), and
+  /// the callers' limits then refuse it.
+  std::int64_t milli_value() const { return saturate(ceil_div(nano, 1000000)); }
   /// @brief True if the value is a whole number.
   bool is_integer() const { return nano % 1000000000 == 0; }
   bool negative() const { return nano < 0; }
 
+  static std::int64_t saturate(i128 v) {
+    if (v > static_cast<i128>(INT64_MAX)) return INT64_MAX;
+    if (v < static_cast<i128>(INT64_MIN)) return INT64_MIN;
+    return static_cast<std::int64_t>(v);
+  }
   static i128 ceil_div(i128 a, i128 b) {
     i128 q = a / b;
     if ((a % b != 0) && ((a > 0) == (b > 0))) ++q;
