@@ -39,36 +39,30 @@ inline const Topology& load_fixture(std::map<std::string, Topology>& cache,
 /// @brief Runs the gpuallocator-besteffort suite.
 inline SuiteReport run_gpuallocator_besteffort(const nlohmann::json& suite,
                                                const std::string& suite_dir) {
-  SuiteReport rep;
   std::map<std::string, Topology> cache;
-  for (const auto& c : suite["cases"]) {
-    const std::string id = c.value("id", std::string("?"));
-    nlohmann::json expected, got;
-    try {
-      const Topology& t = detail::load_fixture(cache, suite_dir, c.at("topology").get<std::string>());
-      if (c.contains("sequence")) {
-        expected = nlohmann::json::array();
-        got = nlohmann::json::array();
-        std::vector<int> free;
-        for (int i = 0; i < t.size(); ++i) free.push_back(i);
-        for (const auto& step : c["sequence"]) {
-          expected.push_back(step.at("expect"));
-          auto r = nvidia_besteffort(t, free, {}, step.at("size").get<int>());
-          got.push_back(r);
-          for (int d : r) free.erase(std::find(free.begin(), free.end(), d));
-        }
-      } else {
-        expected = c.at("expect");
-        got = nvidia_besteffort(t, c.at("available").get<std::vector<int>>(),
-                                c.at("required").get<std::vector<int>>(), c.at("size").get<int>());
-      }
-      if (got == expected) ++rep.passed;
-      else rep.failures.push_back({id, expected.dump(), got.dump()});
-    } catch (const std::exception& e) {
-      rep.failures.push_back({id, expected.dump(), std::string("error: ") + e.what()});
+  auto produce = [&](const nlohmann::json& c) -> nlohmann::json {
+    const Topology& t = detail::load_fixture(cache, suite_dir, c.at("topology").get<std::string>());
+    if (!c.contains("sequence"))
+      return nvidia_besteffort(t, c.at("available").get<std::vector<int>>(),
+                               c.at("required").get<std::vector<int>>(), c.at("size").get<int>());
+    nlohmann::json got = nlohmann::json::array();
+    std::vector<int> free;
+    for (int i = 0; i < t.size(); ++i) free.push_back(i);
+    for (const auto& step : c["sequence"]) {
+      auto r = nvidia_besteffort(t, free, {}, step.at("size").get<int>());
+      got.push_back(r);
+      for (int d : r) free.erase(std::find(free.begin(), free.end(), d));
     }
-  }
-  return rep;
+    return got;
+  };
+  // A sequence case expects one answer a step.
+  auto expected_of = [](const nlohmann::json& c) -> nlohmann::json {
+    if (!c.contains("sequence")) return c.at("expect");
+    nlohmann::json steps = nlohmann::json::array();
+    for (const auto& step : c["sequence"]) steps.push_back(step.at("expect"));
+    return steps;
+  };
+  return run_cases(suite, produce, std::equal_to<>(), expected_of);
 }
 
 }  // namespace conform

@@ -142,27 +142,15 @@ inline QuotaWorkload kueue_case_workload(const nlohmann::json& w) {
 
 /// @brief Runs the kueue-quota suite.
 inline SuiteReport run_kueue_quota(const nlohmann::json& suite, const std::string& /*suite_dir*/) {
-  SuiteReport rep;
-  for (const auto& c : suite.at("cases")) {
-    const std::string id = c.value("id", "?");
-    nlohmann::json got;
-    try {
-      QuotaState st = kueue_case_state(c);
-      const QuotaDecision d = admit(st, kueue_case_workload(c.at("incoming")));
-      got = {{"admit", d.admit},
-             {"flavor", d.admit ? nlohmann::json(d.flavor) : nlohmann::json()},
-             {"borrows", d.admit && d.borrows},
-             {"preempted", d.preempted}};
-    } catch (const std::exception& e) {
-      got = std::string("error: ") + e.what();
-    }
-    if (got == c.at("expect")) {
-      ++rep.passed;
-    } else {
-      rep.failures.push_back({id, c.at("expect").dump(), got.dump()});
-    }
-  }
-  return rep;
+  auto produce = [](const nlohmann::json& c) -> nlohmann::json {
+    QuotaState st = kueue_case_state(c);
+    const QuotaDecision d = admit(st, kueue_case_workload(c.at("incoming")));
+    return {{"admit", d.admit},
+            {"flavor", d.admit ? nlohmann::json(d.flavor) : nlohmann::json()},
+            {"borrows", d.admit && d.borrows},
+            {"preempted", d.preempted}};
+  };
+  return run_cases(suite, produce, std::equal_to<>());
 }
 
 }  // namespace conform

@@ -1,8 +1,9 @@
 // gpushare/conform/run.hpp — runs a conformance suite by its `suite` field.  Needs nlohmann_json.
 //
 // Each compatible mode adds its runner as one header in this folder and one row in
-// `runners()` below.  `run_suite` reports an unsupported suite as `supported == false`
-// rather than throwing, so a command line can list every file's outcome.
+// `runners()` below; a runner hands its per-case logic to `run_cases` (report.hpp).
+// `run_suite` reports an unsupported suite as `supported == false` rather than throwing, so a
+// command line can list every file's outcome.
 //
 // @code
 //   nlohmann::json suite = nlohmann::json::parse(text);
@@ -26,7 +27,6 @@
 #include "tencent_gpu_manager_topology.hpp"
 #include "aliyun.hpp"
 #include "hami.hpp"
-#include "report.hpp"
 #include "tencent_admission.hpp"
 
 namespace gpushare {
