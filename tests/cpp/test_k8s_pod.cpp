@@ -7,6 +7,7 @@
 
 #include <gpushare/conform/run.hpp>
 #include <gpushare/k8s/annotations.hpp>
+#include <gpushare/k8s/hami.hpp>
 #include <gpushare/k8s/node.hpp>
 #include <gpushare/k8s/pod.hpp>
 
@@ -245,4 +246,22 @@ TEST_CASE("absurd pod GPU amounts are refused before any multiplication", "[k8s]
                     Catch::Contains("impossible GPU count 4294967297"));
   CHECK_THROWS_AS(pod_request(pod({{"nvidia.com/gpu", "1"}, {"nvidia.com/gpucores", "9000000000000000000"}}), Dialect::Hami),
                   InvalidArgument);
+}
+
+// Found while refactoring the conformance runners: a hami-score case with init_containers > 0
+// and no containers made calc_score read past the container list (segfault).
+TEST_CASE("hami calc_score refuses an init-container count larger than the container list", "[k8s][bad]") {
+  hami::PodAsk ask;
+  ask.init_containers = 1;
+  CHECK_THROWS_WITH(hami::calc_score({}, ask), Catch::Contains("1 init containers but lists 0 containers"));
+  ask.init_containers = -1;
+  CHECK_THROWS_AS(hami::calc_score({}, ask), InvalidArgument);
+  json suite = {{"suite", "hami-score"},
+                {"cases", {{{"id", "broken"}, {"kind", "calc_score"}, {"nodes", json::array()}, {"containers", json::array()},
+                            {"init_containers", 2}, {"expect", {{"selected", ""}}}}}}};
+  auto rep = conform::run_suite(suite, ".");
+  CHECK(rep.passed == 0);
+  REQUIRE(rep.failures.size() == 1);
+  CHECK(rep.failures[0].id == "broken");
+  CHECK_THAT(rep.failures[0].got, Catch::Contains("error: hami calc_score: the pod says it has 2 init containers"));
 }

@@ -19,6 +19,8 @@
 #include <string>
 #include <vector>
 
+#include "../model/errors.hpp"
+
 namespace gpushare {
 namespace k8s {
 namespace hami {
@@ -378,6 +380,9 @@ inline bool fit_in_devices(std::vector<Device>& devs, const std::vector<Containe
 inline ScoreResult calc_score(const std::vector<NodeDevices>& nodes, const PodAsk& pod,
                               std::string gpu_policy = "spread", std::string node_policy = "binpack",
                               const Weights& w = {}) {
+  if (pod.init_containers < 0 || static_cast<std::size_t>(pod.init_containers) > pod.containers.size())
+    throw InvalidArgument("hami calc_score: the pod says it has " + std::to_string(pod.init_containers) +
+                          " init containers but lists " + std::to_string(pod.containers.size()) + " containers");
   if (auto p = detail::ann(pod.annotations, "hami.io/gpu-scheduler-policy")) gpu_policy = *p;
   if (auto p = detail::ann(pod.annotations, "hami.io/node-scheduler-policy")) node_policy = *p;
   bool numa_bind = false;
