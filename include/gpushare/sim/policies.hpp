@@ -49,7 +49,7 @@ struct SimPolicy {
   /// learned online from the pods that have arrived so far (see Replayer::run).
   bool learns_target = false;
   /// Optional, for learns_target policies: called by the replay with the cluster state, the
-  /// shapes it knows and how many pods of each have arrived, each time another 0.5% of the
+  /// shapes it knows and how many pods of each have arrived, each time another 0.25% of the
   /// cluster's GPU capacity has arrived and right after the learned target is rebuilt. It may
   /// update the target's cluster-dependent part (TargetWorkload::scarce) and then appends to
   /// `stale` the nodes whose scores that changes (the replay re-scores those).

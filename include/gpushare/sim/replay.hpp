@@ -268,7 +268,7 @@ class Replayer {
     // Online target workload (policies with learns_target): shape counts of the arrived pods,
     // checked at 1, 256, 512, 1024 arrivals and then every 512; the target is rebuilt (and the
     // score cache dropped) when the shape mix moved by more than 10% (total variation) since the
-    // last rebuild. Policies with an adapt hook also see the cluster every 0.5% of GPU capacity
+    // last rebuild. Policies with an adapt hook also see the cluster every 0.25% of GPU capacity
     // arrived and name the nodes to re-score. The cluster fragmentation metric keeps using the
     // trace's target.
     std::vector<int64_t> seen, adopted;
@@ -369,11 +369,11 @@ class Replayer {
       }
     }
 
-    /// Let an adapting policy look at the cluster every 0.5% of GPU capacity arrived.
+    /// Let an adapting policy look at the cluster every 0.25% of GPU capacity arrived.
     void adapt(int64_t milli) {
       arrived_milli += milli;
       if (!policy.adapt || arrived_milli < next_adapt) return;
-      next_adapt = arrived_milli + std::max<int64_t>(1, st.total_gpu_milli() / 200);
+      next_adapt = arrived_milli + std::max<int64_t>(1, st.total_gpu_milli() / 400);
       stale.clear();
       policy.adapt(st, r.shapes_, seen, learned, stale);
       if (!fast) return;

@@ -134,12 +134,17 @@ struct HostReservingMeasure {
 /// Everything comes from the cluster state and the pods that have arrived:
 ///  - R, the pods still to come before the cluster is full: idle GPU milli over the mean GPU
 ///    request per arrived pod, or idle CPU over the mean CPU request, whichever is smaller;
-///  - per shape group (same GPU request and model constraint, hosted by the same node types —
-///    (CPU capacity, GPU count, model) — when empty; the group stands for its most CPU-hungry
-///    member), the expected arrivals A = R x its share of the arrived pods, and K, the
-///    placements of it the nodes still offer (copies_that_fit summed over nodes);
+///  - per group of multi-GPU shapes (same GPU request and model constraint, hosted by the same
+///    node types — (CPU capacity, GPU count, model) — when empty; the group stands for its most
+///    CPU-hungry member), the expected arrivals A = R x its share of the arrived pods, and K,
+///    the placements of it the nodes still offer (copies_that_fit summed over nodes);
 ///  - its pressure P(Poisson(A) >= K): the chance that its last host is needed, i.e. that one
 ///    placement fewer makes one of its pods fail. milli_per_host = pressure x the group's GPU milli.
+/// Only tasks that need several GPUs of one node are protected: a one-GPU task, or a small
+/// CPU-only one, can take away a whole 8-GPU host, while whatever one-GPU placements a task
+/// takes away it takes away about equally on every node; that general filling up is what the
+/// fragmentation and stranding terms already weigh (protecting one-GPU shapes too was tried:
+/// it cost 0.3 points at 100% arrived on cpu250, docs/BEST_POLICY.md).
 /// Pressures are rounded to 1/50 so that the score cache survives small moves; the nodes that
 /// can host a shape whose value changed are appended to `stale`. Also fills tw.gpu_classes and
 /// tw.cpu_per_gpu_milli when the target was just rebuilt.
@@ -173,7 +178,7 @@ inline void adapt_host_reservation(const SimState& st, const std::vector<PodShap
   std::map<std::tuple<int, int, uint32_t, uint64_t>, Group> groups;
   for (size_t i = 0; i < arrived.size() && i < shapes.size(); ++i) {
     const PodShape& t = shapes[i];
-    if (arrived[i] == 0 || t.num == 0) continue;
+    if (arrived[i] == 0 || t.num < 2) continue;  // only tasks that need several GPUs of one node
     uint64_t hosts = 0;  // node types (the first 64) that could host t when empty
     for (size_t k = 0; k < types.size() && k < 64; ++k)
       if (std::get<0>(types[k]) >= t.cpu && std::get<1>(types[k]) >= t.num && t.accepts_model(std::get<2>(types[k])))
@@ -226,7 +231,7 @@ inline void adapt_host_reservation(const SimState& st, const std::vector<PodShap
 /// longer feed as fragmentation. Both judge a node alone: a G3 node with 128 cores is, to FGD,
 /// one more 8-GPU node, even when it is one of the 39 nodes that can take the 8-GPU tasks
 /// asking for 120 cores, and those keep arriving. HostReservingFGD adds what a placement costs
-/// the rest of the workload: for every shape whose hosts are running out (see
+/// the rest of the workload: for every multi-GPU shape whose hosts are running out (see
 /// adapt_host_reservation: expected arrivals until the cluster is full against the placements
 /// the nodes still offer), each placement of it the node gives up counts as the GPU milli
 /// expected to fail because of it. Shapes with plenty of hosts cost nothing, so the policy is
