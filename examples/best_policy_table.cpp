@@ -1,4 +1,4 @@
-// StrandAwareFGD ("best") against FGD and BestFit on every shipped openb trace: median over
+// HostReservingFGD ("best") against FGD and BestFit on every shipped openb trace: median over
 // seeds of the unallocated GPU % at 100% arrived demand, the worst gap to FGD between 80% and
 // 100% arrived, and the replay time of best relative to FGD (run side by side, one thread).
 //   best_policy_table [data_dir] [first_seed] [n_seeds] [curves_csv]
