@@ -48,6 +48,34 @@ TEST_CASE("host reservation: copies that fit, Poisson tail, class-wise fragmenta
   PodShape only_model1 = half; only_model1.spec_mask = 1u << 1;
   REQUIRE(copies_that_fit(100000, left, 4, 0, only_model1) == 0);
 
+  // Against placing copies one by one until the next does not fit (random nodes and shapes).
+  std::mt19937 gen(11);
+  const int sizes[] = {110, 230, 470, 500, 810, 1000};
+  for (int trial = 0; trial < 2000; ++trial) {
+    PodShape t;
+    t.cpu = int64_t(gen() % 30) * 1000;
+    t.num = 1 + int(gen() % 8);
+    t.milli = t.num > 1 ? 1000 : sizes[gen() % 6];
+    int16_t l[8];
+    const int gpus = 1 + int(gen() % 8);
+    for (int g = 0; g < gpus; ++g) l[g] = int16_t((gen() % 101) * 10);
+    const int64_t cpu = int64_t(gen() % 130) * 1000;
+    NodeState n;
+    n.cpu_left = cpu;
+    n.mem_left = 1;
+    n.gpus = gpus;
+    n.model = 0;
+    for (int g = 0; g < gpus; ++g) n.left[size_t(g)] = l[g];
+    int64_t placed = 0;
+    while (fits(n, t, 0)) {
+      n.cpu_left -= t.cpu;
+      for (int k = 0, g = 0; g < gpus && k < t.num; ++g)
+        if (n.left[size_t(g)] >= t.milli) n.left[size_t(g)] = int16_t(n.left[size_t(g)] - t.milli), ++k;
+      ++placed;
+    }
+    REQUIRE(copies_that_fit(cpu, l, gpus, 0, t) == placed);
+  }
+
   // Poisson tail against the direct sum.
   for (double mean : {0.5, 3.0, 12.0}) {
     double below = 0, term = std::exp(-mean);
@@ -113,7 +141,8 @@ TEST_CASE("host reservation: the last hosts of an arriving shape are kept for it
   TargetWorkload tw = TargetWorkload::from_counts(shapes, arrived);
   std::vector<uint32_t> stale;
   adapt_host_reservation(st, shapes, arrived, tw, stale);
-  // 96 GPUs idle, 4.5 GPUs per pod: ~21 pods to come, ~10.7 of them big, for 2 hosts.
+  // Pods to come: min(96 idle GPUs / 4.5 per pod, 1216 idle cores / 64 per pod) = 19, of them
+  // 9.5 big for 2 hosts: P(Poisson(9.5) >= 2) rounds to 1, so each host is worth 8000 milli.
   REQUIRE(tw.scarce.size() == 1);
   REQUIRE(tw.scarce[0].shape == big);
   REQUIRE(tw.scarce[0].milli_per_host == Approx(8000.0));

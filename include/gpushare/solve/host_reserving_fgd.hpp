@@ -14,7 +14,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <limits>
 #include <map>
 #include <tuple>
 #include <vector>
@@ -33,17 +32,19 @@ namespace sim {
 ///   copies_that_fit(16000, left, 2, -1, half);   // 3
 /// @endcode
 inline int64_t copies_that_fit(int64_t cpu_left, const int16_t* left, int gpus, int model, const PodShape& t) {
-  if (t.num == 0 || t.milli <= 0 || !t.accepts_model(model)) return 0;
-  const int64_t by_cpu = t.cpu > 0 ? std::max<int64_t>(cpu_left, 0) / t.cpu : std::numeric_limits<int32_t>::max();
+  if (t.num == 0 || t.milli <= 0 || !t.accepts_model(model) || cpu_left < std::max<int64_t>(t.cpu, 0)) return 0;
+  // Integer division only where a node offers more than one placement: the cluster look
+  // (adapt_host_reservation) calls this for every node.
   int64_t by_gpu = 0;
   if (t.is_share()) {
-    for (int g = 0; g < gpus; ++g) by_gpu += left[g] / t.milli;
+    for (int g = 0; g < gpus; ++g) by_gpu += left[g] >= t.milli ? left[g] / t.milli : 0;
   } else {
-    int whole = 0;
-    for (int g = 0; g < gpus; ++g) whole += left[g] >= t.milli;
-    by_gpu = whole / t.num;
+    int enough = 0;
+    for (int g = 0; g < gpus; ++g) enough += left[g] >= t.milli;
+    by_gpu = enough >= t.num ? enough / t.num : 0;
   }
-  return std::min(by_cpu, by_gpu);
+  if (by_gpu <= 1 || t.cpu <= 0) return by_gpu;  // the CPU check above decides one placement
+  return std::min(cpu_left / t.cpu, by_gpu);
 }
 
 /// @brief P(N >= k) for N Poisson with mean `mean` (exact sum up to a mean of 30, normal
