@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Plot StrandAwareFGD ("best") against FGD and BestFit from the curves CSV written by
+"""Plot HostReservingFGD ("best") against FGD and BestFit from the curves CSV written by
 examples/best_policy_table: median unallocated GPU % vs arrived GPU demand %.
 
     ./build/examples/best_policy_table ../shared/data/openb 42 10 /tmp/curves.csv
@@ -25,7 +25,7 @@ def main():
         d = df[(df.trace == trace) & (df.arrived_pct >= 80) & (df.arrived_pct <= 130)]
         for pol, (color, ls) in style.items():
             c = d[d.policy == pol]
-            label = "StrandAwareFGD (best)" if pol == "best" else pol
+            label = "HostReservingFGD (best)" if pol == "best" else pol
             ax.plot(c.arrived_pct, c.median_unallocated_pct, ls, color=color, label=label)
         ax.axvline(100, color="grey", lw=0.6)
         ax.set_title(f"openb {trace}")

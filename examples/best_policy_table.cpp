@@ -1,8 +1,9 @@
-// StrandAwareFGD ("best") against FGD and BestFit on every shipped openb trace: median over
+// HostReservingFGD ("best") against FGD and BestFit on every shipped openb trace: median over
 // seeds of the unallocated GPU % at 100% arrived demand, the worst gap to FGD between 80% and
 // 100% arrived, and the replay time of best relative to FGD (run side by side, one thread).
-//   best_policy_table [data_dir] [first_seed] [n_seeds] [curves_csv]
-// Prints markdown rows; curves_csv (optional) gets the median curve per trace and policy.
+//   best_policy_table [data_dir] [first_seed] [n_seeds] [curves_csv] [node_csv]
+// Prints markdown rows; curves_csv (optional, "" for none) gets the median curve per trace and
+// policy; node_csv (default openb_node_list_gpu_node.csv) picks the cluster in data_dir.
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -17,6 +18,7 @@ int main(int argc, char** argv) {
   const int first = argc > 2 ? std::stoi(argv[2]) : 42;
   const int count = argc > 3 ? std::stoi(argv[3]) : 10;
   const std::string csv_out = argc > 4 ? argv[4] : "";
+  const std::string node_csv = argc > 5 ? argv[5] : "openb_node_list_gpu_node.csv";
   const std::vector<std::string> traces{"default",     "gpushare20",  "gpushare40",  "gpushare60",  "gpushare80",
                                         "gpushare100", "multigpu20",  "multigpu30",  "multigpu40",  "multigpu50",
                                         "cpu0",        "cpu037",      "cpu050",      "cpu072",      "cpu100",
@@ -27,7 +29,7 @@ int main(int argc, char** argv) {
     csv.open(csv_out);
     csv << "trace,policy,arrived_pct,median_unallocated_pct\n";
   }
-  const auto nodes = load_openb_nodes(dir + "/openb_node_list_gpu_node.csv");
+  const auto nodes = load_openb_nodes(dir + "/" + node_csv);
   std::printf("| trace | BestFit | FGD | best | best - FGD | worst gap to FGD, 80..100%% arrived | time best/FGD |\n");
   std::printf("|---|---:|---:|---:|---:|---:|---:|\n");
   for (const auto& t : traces) {

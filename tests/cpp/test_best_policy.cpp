@@ -1,8 +1,11 @@
-// StrandAwareFGD (alias "best"): registry entries, the online target never looks at pods that
-// have not arrived yet, its pieces against hand-computed values, and the default-trace result
-// with the full protocol (seeds 42..51, median) against FGD.
+// HostReservingFGD (alias "best") and StrandAwareFGD: registry entries, the online target never
+// looks at pods that have not arrived yet, their pieces against hand-computed values and
+// brute-force oracles, and the full protocol (seeds 42..51, median) against FGD on the default
+// and multigpu50 traces.
 #include <catch2/catch.hpp>
 
+#include <cmath>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -16,13 +19,148 @@ const std::string kDir = std::string(GPUSHARE_DATA_DIR) + "/openb";
 
 TEST_CASE("best policy: registered under its name and the alias, learning its target online") {
   const SimPolicy& a = sim_policy("StrandAwareFGD");
+  const SimPolicy& h = sim_policy("HostReservingFGD");
   const SimPolicy& b = sim_policy("best");
   REQUIRE(a.learns_target);
+  REQUIRE_FALSE(a.adapt);
+  REQUIRE(h.learns_target);
+  REQUIRE(h.adapt);
   REQUIRE(b.learns_target);
-  REQUIRE(a.gpu_select == GpuSelect::from_score);
+  REQUIRE(b.adapt);
+  REQUIRE(b.description == h.description);  // "best" is HostReservingFGD
+  REQUIRE(b.gpu_select == GpuSelect::from_score);
   REQUIRE_FALSE(sim_policy("FGD").learns_target);
   const auto names = sim_policy_names();
   REQUIRE(std::find(names.begin(), names.end(), "best") != names.end());
+  REQUIRE(std::find(names.begin(), names.end(), "HostReservingFGD") != names.end());
+}
+
+TEST_CASE("host reservation: copies that fit, Poisson tail, class-wise fragmentation") {
+  PodShape half; half.cpu = 4000; half.milli = 500; half.num = 1;
+  PodShape two; two.cpu = 20000; two.milli = 1000; two.num = 2;
+  const int16_t left[4] = {1000, 500, 1000, 300};
+  REQUIRE(copies_that_fit(16000, left, 4, 0, half) == 4);   // GPUs: 2 + 1 + 2 + 0 = 5, CPU: 4
+  REQUIRE(copies_that_fit(100000, left, 4, 0, half) == 5);
+  REQUIRE(copies_that_fit(100000, left, 4, 0, two) == 1);   // two whole GPUs free
+  REQUIRE(copies_that_fit(19000, left, 4, 0, two) == 0);    // not enough CPU
+  PodShape cpu_only; cpu_only.cpu = 1000;
+  REQUIRE(copies_that_fit(100000, left, 4, 0, cpu_only) == 0);
+  PodShape only_model1 = half; only_model1.spec_mask = 1u << 1;
+  REQUIRE(copies_that_fit(100000, left, 4, 0, only_model1) == 0);
+
+  // Against placing copies one by one until the next does not fit (random nodes and shapes).
+  std::mt19937 gen(11);
+  const int sizes[] = {110, 230, 470, 500, 810, 1000};
+  for (int trial = 0; trial < 2000; ++trial) {
+    PodShape t;
+    t.cpu = int64_t(gen() % 30) * 1000;
+    t.num = 1 + int(gen() % 8);
+    t.milli = t.num > 1 ? 1000 : sizes[gen() % 6];
+    int16_t l[8];
+    const int gpus = 1 + int(gen() % 8);
+    for (int g = 0; g < gpus; ++g) l[g] = int16_t((gen() % 101) * 10);
+    const int64_t cpu = int64_t(gen() % 130) * 1000;
+    NodeState n;
+    n.cpu_left = cpu;
+    n.mem_left = 1;
+    n.gpus = gpus;
+    n.model = 0;
+    for (int g = 0; g < gpus; ++g) n.left[size_t(g)] = l[g];
+    int64_t placed = 0;
+    while (fits(n, t, 0)) {
+      n.cpu_left -= t.cpu;
+      for (int k = 0, g = 0; g < gpus && k < t.num; ++g)
+        if (n.left[size_t(g)] >= t.milli) n.left[size_t(g)] = int16_t(n.left[size_t(g)] - t.milli), ++k;
+      ++placed;
+    }
+    REQUIRE(copies_that_fit(cpu, l, gpus, 0, t) == placed);
+  }
+
+  // Poisson tail against the direct sum.
+  for (double mean : {0.5, 3.0, 12.0}) {
+    double below = 0, term = std::exp(-mean);
+    for (int k = 0; k < 40; ++k) {
+      REQUIRE(poisson_at_least(mean, k) == Approx(1.0 - below).margin(1e-9));
+      below += term;
+      term *= mean / double(k + 1);
+    }
+  }
+  REQUIRE(poisson_at_least(400.0, 400) == Approx(0.5).margin(0.03));  // normal branch
+  REQUIRE(poisson_at_least(400.0, 520) < 1e-6);
+  REQUIRE(poisson_at_least(0.0, 1) == 0.0);
+
+  // class_frag is node_frag, whatever the node and target (random oracle check).
+  std::mt19937 rng(7);
+  const int millis[] = {50, 230, 320, 470, 500, 810, 1000};
+  for (int trial = 0; trial < 300; ++trial) {
+    TargetWorkload tw;
+    const int k = 1 + int(rng() % 12);
+    double sum = 0;
+    for (int i = 0; i < k; ++i) {
+      PodShape t;
+      t.cpu = int64_t(rng() % 40) * 1000;
+      t.num = int(rng() % 5);
+      t.milli = t.num == 0 ? 0 : t.num > 1 ? 1000 : millis[rng() % 7];
+      t.spec_mask = rng() % 4 == 0 ? (1u << (rng() % 3)) : 0u;
+      const double w = 1.0 + double(rng() % 10);
+      tw.shapes.push_back({t, w});
+      sum += w;
+    }
+    for (auto& ts : tw.shapes) {
+      ts.weight /= sum;
+      if (ts.shape.num == 0) tw.cpu_only_weight += ts.weight;
+    }
+    int16_t l[8];
+    const int gpus = 1 + int(rng() % 8);
+    for (int g = 0; g < gpus; ++g) l[g] = int16_t((rng() % 101) * 10);
+    const int64_t cpu = int64_t(rng() % 100) * 1000;
+    const int model = int(rng() % 3);
+    REQUIRE(detail::class_frag(cpu, l, gpus, model, tw.cpu_only_weight, shape_classes(tw)) ==
+            Approx(node_frag(cpu, l, gpus, model, tw)));
+  }
+}
+
+TEST_CASE("host reservation: the last hosts of an arriving shape are kept for it") {
+  // Two 128-core nodes are the only hosts of the 8-GPU task that asks for 120 cores; ten
+  // 96-core nodes take everything else. Half of the arrived pods were such 8-GPU tasks.
+  std::vector<SimNode> nodes;
+  for (int i = 0; i < 12; ++i) {
+    SimNode n;
+    n.name = "n" + std::to_string(i);
+    n.cpu_milli = i < 2 ? 128000 : 96000;
+    n.memory_mib = 1 << 20;
+    n.gpus = 8;
+    n.model = "G2";
+    nodes.push_back(n);
+  }
+  SimState st(nodes);
+  PodShape big; big.cpu = 120000; big.milli = 1000; big.num = 8;
+  PodShape one; one.cpu = 8000; one.milli = 1000; one.num = 1;
+  const std::vector<PodShape> shapes{big, one};
+  const std::vector<int64_t> arrived{10, 10};
+  TargetWorkload tw = TargetWorkload::from_counts(shapes, arrived);
+  std::vector<uint32_t> stale;
+  adapt_host_reservation(st, shapes, arrived, tw, stale);
+  // Pods to come: min(96 idle GPUs / 4.5 per pod, 1216 idle cores / 64 per pod) = 19, of them
+  // 9.5 big for 2 hosts: P(Poisson(9.5) >= 2) rounds to 1, so each host is worth 8000 milli.
+  REQUIRE(tw.scarce.size() == 1);
+  REQUIRE(tw.scarce[0].shape == big);
+  REQUIRE(tw.scarce[0].milli_per_host == Approx(8000.0));
+  REQUIRE(stale == std::vector<uint32_t>{0, 1});  // the nodes whose scores changed
+  const int64_t on_big_host = score_host_reserving_fgd(st.node(0), one, tw, nullptr);
+  const int64_t elsewhere = score_host_reserving_fgd(st.node(5), one, tw, nullptr);
+  REQUIRE(elsewhere > on_big_host);
+  // Nothing changed: the same call names no node.
+  stale.clear();
+  adapt_host_reservation(st, shapes, arrived, tw, stale);
+  REQUIRE(stale.empty());
+  // With the big task rare, its two hosts are not at risk and are not reserved (one-GPU tasks
+  // never are).
+  const std::vector<int64_t> few_big{1, 2000};
+  TargetWorkload tw2 = TargetWorkload::from_counts(shapes, few_big);
+  adapt_host_reservation(st, shapes, few_big, tw2, stale);
+  REQUIRE(tw2.scarce.empty());
+  REQUIRE(score_host_reserving_fgd(st.node(0), one, tw2, nullptr) == score_host_reserving_fgd(st.node(5), one, tw2, nullptr));
 }
 
 TEST_CASE("best policy: CPU per GPU and CPU-stranded GPU milli") {
@@ -93,13 +231,17 @@ TEST_CASE("best policy: decisions depend only on pods that have arrived (no peek
     return a.pods_placed <= b.pods_placed;
   };
   REQUIRE(same_alloc("best"));
+  REQUIRE(same_alloc("HostReservingFGD"));
   REQUIRE(same_alloc("StrandAwareFGD"));
   REQUIRE_FALSE(same_alloc("FGD"));
 }
 
-TEST_CASE("best policy: default trace, full protocol, median over seeds 42..51 beats FGD") {
+namespace {
+/// Medians over seeds 42..51 of the unallocated GPU % at arrived demand 80..100%, best and FGD.
+struct Curves { std::vector<double> best, fgd; };
+Curves protocol_medians(const std::string& trace) {
   Replayer r(load_openb_nodes(kDir + "/openb_node_list_gpu_node.csv"),
-             load_openb_pods(kDir + "/openb_pod_list_default.csv"));
+             load_openb_pods(kDir + "/openb_pod_list_" + trace + ".csv"));
   std::vector<std::vector<double>> best(21), fgd(21);
   for (uint64_t seed = 42; seed <= 51; ++seed) {
     auto b = r.run(sim_policy("best"), seed), f = r.run(sim_policy("FGD"), seed);
@@ -108,13 +250,32 @@ TEST_CASE("best policy: default trace, full protocol, median over seeds 42..51 b
       fgd[size_t(k - 80)].push_back(f.steps[size_t(k)].unallocated_pct);
     }
   }
-  const double b100 = median(best[20]), f100 = median(fgd[20]);
-  INFO("best " << b100 << "% unallocated at 100% arrived, FGD " << f100 << "%");
-  // Measured: 4.16 vs 4.77 (the issue's target of 3.8 is not reached; see docs/BEST_POLICY.md).
-  REQUIRE(b100 <= 4.25);
-  REQUIRE(b100 <= 0.9 * f100);
+  Curves c;
+  for (size_t i = 0; i < 21; ++i) c.best.push_back(median(best[i])), c.fgd.push_back(median(fgd[i]));
+  return c;
+}
+}  // namespace
+
+TEST_CASE("best policy: default trace, full protocol, median over seeds 42..51 beats FGD") {
+  const Curves c = protocol_medians("default");
+  INFO("best " << c.best[20] << "% unallocated at 100% arrived, FGD " << c.fgd[20] << "%");
+  // Measured: 4.17 vs 4.71. The issue's target of 3.8 is not reached: an offline packing of the
+  // trace's GPU-sharing tasks alone already leaves about 3.8% (docs/BEST_POLICY.md).
+  REQUIRE(c.best[20] <= 4.25);
+  REQUIRE(c.best[20] <= 0.9 * c.fgd[20]);
   for (int k = 80; k <= 100; ++k) {
-    INFO("arrived " << k << "%: best " << median(best[size_t(k - 80)]) << ", FGD " << median(fgd[size_t(k - 80)]));
-    REQUIRE(median(best[size_t(k - 80)]) <= median(fgd[size_t(k - 80)]) + 0.02);
+    INFO("arrived " << k << "%: best " << c.best[size_t(k - 80)] << ", FGD " << c.fgd[size_t(k - 80)]);
+    REQUIRE(c.best[size_t(k - 80)] <= c.fgd[size_t(k - 80)] + 0.02);
+  }
+}
+
+TEST_CASE("best policy: multigpu50, the 8-GPU tasks' last hosts are kept: never clearly worse than FGD") {
+  // StrandAwareFGD was up to 1.6 points worse than FGD here between 88% and 99% arrived.
+  const Curves c = protocol_medians("multigpu50");
+  INFO("best " << c.best[20] << "% unallocated at 100% arrived, FGD " << c.fgd[20] << "%");
+  REQUIRE(c.best[20] <= c.fgd[20] - 0.3);  // measured 2.52 vs 2.95
+  for (int k = 80; k <= 100; ++k) {
+    INFO("arrived " << k << "%: best " << c.best[size_t(k - 80)] << ", FGD " << c.fgd[size_t(k - 80)]);
+    REQUIRE(c.best[size_t(k - 80)] <= c.fgd[size_t(k - 80)] + 0.1);  // measured worst +0.05 (95%)
   }
 }

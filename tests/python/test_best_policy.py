@@ -1,4 +1,4 @@
-"""StrandAwareFGD ("best") through the Python API: registered, and on the default trace's seed 42
+"""HostReservingFGD ("best") through the Python API: registered, and on the default trace's seed 42
 it leaves less GPU unallocated than FGD at 100% arrived demand."""
 import os
 
@@ -11,7 +11,7 @@ DATA = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "data
 
 def test_best_is_registered():
     names = sim.policies()
-    assert "best" in names and "StrandAwareFGD" in names
+    assert "best" in names and "HostReservingFGD" in names and "StrandAwareFGD" in names
 
 
 @pytest.mark.skipif(not os.path.isdir(DATA), reason="openb data not found")

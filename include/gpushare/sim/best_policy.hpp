@@ -1,13 +1,15 @@
-// gpushare/sim/best_policy.hpp — StrandAwareFGD (registry alias `best`): fragmentation gradient
+// gpushare/sim/best_policy.hpp — StrandAwareFGD: fragmentation gradient
 // descent on a target workload learned online from the arrived pods, with the GPU compute that
 // the node's CPU cannot feed counted as fragmentation too.
 //
 // Lives in sim/ because it scores the simulator's NodeState. Registered in policies.hpp under
-// "StrandAwareFGD" and "best"; the replay feeds it the learned target (SimPolicy::learns_target).
+// "StrandAwareFGD"; the replay feeds it the learned target (SimPolicy::learns_target).
+// The alias "best" now names HostReservingFGD, which builds on this measure: see
+// gpushare/solve/host_reserving_fgd.hpp.
 //
 // @code
 //   gpushare::sim::Replayer r(nodes, pods);
-//   auto res = r.run(gpushare::sim::sim_policy("best"), 42);
+//   auto res = r.run(gpushare::sim::sim_policy("StrandAwareFGD"), 42);
 // @endcode
 #pragma once
 

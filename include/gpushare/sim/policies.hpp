@@ -23,6 +23,7 @@
 #include "gpushare/model/errors.hpp"
 #include "gpushare/sim/best_policy.hpp"
 #include "gpushare/sim/state.hpp"
+#include "gpushare/solve/host_reserving_fgd.hpp"
 
 namespace gpushare {
 namespace sim {
@@ -47,6 +48,14 @@ struct SimPolicy {
   /// When true the replay passes, instead of the trace's up-front target workload, a target
   /// learned online from the pods that have arrived so far (see Replayer::run).
   bool learns_target = false;
+  /// Optional, for learns_target policies: called by the replay with the cluster state, the
+  /// shapes it knows and how many pods of each have arrived, each time another 0.25% of the
+  /// cluster's GPU capacity has arrived and right after the learned target is rebuilt. It may
+  /// update the target's cluster-dependent part (TargetWorkload::scarce) and then appends to
+  /// `stale` the nodes whose scores that changes (the replay re-scores those).
+  std::function<void(const SimState& st, const std::vector<PodShape>& shapes,
+                     const std::vector<int64_t>& arrived_count, TargetWorkload& learned,
+                     std::vector<uint32_t>& stale)> adapt = nullptr;
 };
 
 namespace detail {
@@ -148,11 +157,15 @@ inline std::map<std::string, SimPolicy>& policy_table() {
          "least CPU+GPU left after placing, min-max normalised over feasible nodes"});
     add({"FGD", &score_fgd, false, false, GpuSelect::from_score,
          "fragmentation gradient descent: int(100*sigmoid((frag before - frag after)/1000))"});
-    SimPolicy best{"StrandAwareFGD", &score_strand_aware_fgd, false, false, GpuSelect::from_score,
-                   "FGD on a workload learned online from arrived pods, CPU-stranded GPU milli counted as "
-                   "fragmentation (best_policy.hpp)", true};
+    add({"StrandAwareFGD", &score_strand_aware_fgd, false, false, GpuSelect::from_score,
+         "FGD on a workload learned online from arrived pods, CPU-stranded GPU milli counted as "
+         "fragmentation (sim/best_policy.hpp)", true});
+    SimPolicy best{"HostReservingFGD", &score_host_reserving_fgd, false, false, GpuSelect::from_score,
+                   "StrandAwareFGD plus the GPU milli expected to fail when a node gives up a placement of a "
+                   "shape whose hosts are running out (solve/host_reserving_fgd.hpp)", true,
+                   &adapt_host_reservation};
     add(best);
-    best.name = "best";
+    best.name = "best";  // the recommended policy
     add(best);
     return m;
   }();

@@ -72,10 +72,31 @@ struct TargetShape {
   double weight = 0;  ///< p_t; the weights of a workload sum to 1
 };
 
+/// @brief Shapes of a target that ask for the same GPUs (milli per GPU, GPU count): a node's
+/// GPUs are counted once for all of them.
+struct ShapeClass {
+  int milli = 0;                    ///< milli-GPU per GPU
+  int num = 0;                      ///< number of GPUs
+  double weight = 0;                ///< sum of the weights of `shapes`
+  std::vector<TargetShape> shapes;  ///< the shapes (CPU request and model constraint differ)
+};
+
+/// @brief A task shape whose hosts are running out, with the GPU milli expected to fail for
+/// each placement of it that a node gives up.
+struct ScarceShape {
+  PodShape shape;
+  double milli_per_host = 0;
+};
+
 /// @brief The target workload M: the most frequent task shapes covering `coverage` of all tasks.
 struct TargetWorkload {
   std::vector<TargetShape> shapes;
   double cpu_only_weight = 0;  ///< sum of weights of CPU-only shapes
+  // Filled only by policies that adapt their learned target to the cluster (SimPolicy::adapt);
+  // node_frag and FGD ignore these.
+  std::vector<ShapeClass> gpu_classes;  ///< the GPU shapes grouped by (milli per GPU, GPU count)
+  double cpu_per_gpu_milli = 0;         ///< weighted CPU per whole GPU of the GPU shapes, milli-cores
+  std::vector<ScarceShape> scarce;      ///< shapes whose hosts are running out
 
   /// @brief Build it from a trace as the paper does: count pods per (cpu, gpu milli, gpu count,
   /// gpu spec) — CPU-only tasks included, memory ignored — sort by count (ties: the larger key

@@ -312,7 +312,7 @@ class TenantReplayer {
       TenantStats& t = res.tenants[tenant(k)];
       t.pods_submitted++;
       t.submitted_milli += s.total_milli();
-      if (policy.learns_target) rs.observe(it.shape_id);
+      if (policy.learns_target) rs.learn(it.shape_id);
       status[k] = admit_and_place(k, now);
       if (status[k] == Status::placed && r.opt_.timed) schedule_departure(k, now);
       if (status[k] == Status::waiting) waiting.push_back(k);
