@@ -259,7 +259,7 @@ Curves protocol_medians(const std::string& trace) {
 TEST_CASE("best policy: default trace, full protocol, median over seeds 42..51 beats FGD") {
   const Curves c = protocol_medians("default");
   INFO("best " << c.best[20] << "% unallocated at 100% arrived, FGD " << c.fgd[20] << "%");
-  // Measured: 4.17 vs 4.71. The issue's target of 3.8 is not reached: an offline packing of the
+  // Measured: 4.21 vs 4.77. The issue's target of 3.8 is not reached: an offline packing of the
   // trace's GPU-sharing tasks alone already leaves about 3.8% (docs/BEST_POLICY.md).
   REQUIRE(c.best[20] <= 4.25);
   REQUIRE(c.best[20] <= 0.9 * c.fgd[20]);
@@ -273,9 +273,9 @@ TEST_CASE("best policy: multigpu50, the 8-GPU tasks' last hosts are kept: never 
   // StrandAwareFGD was up to 1.6 points worse than FGD here between 88% and 99% arrived.
   const Curves c = protocol_medians("multigpu50");
   INFO("best " << c.best[20] << "% unallocated at 100% arrived, FGD " << c.fgd[20] << "%");
-  REQUIRE(c.best[20] <= c.fgd[20] - 0.3);  // measured 2.52 vs 2.95
+  REQUIRE(c.best[20] <= c.fgd[20] - 0.3);  // measured 2.54 vs 2.91
   for (int k = 80; k <= 100; ++k) {
     INFO("arrived " << k << "%: best " << c.best[size_t(k - 80)] << ", FGD " << c.fgd[size_t(k - 80)]);
-    REQUIRE(c.best[size_t(k - 80)] <= c.fgd[size_t(k - 80)] + 0.1);  // measured worst +0.05 (95%)
+    REQUIRE(c.best[size_t(k - 80)] <= c.fgd[size_t(k - 80)] + 0.1);  // measured worst +0.00
   }
 }
