@@ -48,7 +48,7 @@ TEST_CASE("run_cases names a case without id \"?\" and fails a case without expe
   CHECK(r.failures[0].got == "2");
   CHECK(r.failures[1].id == "no-expect");
   CHECK(r.failures[1].expected == "null");
-  CHECK(r.failures[1].got == "error: [json.exception.out_of_range.403] key 'expect' not found");
+  CHECK_THAT(r.failures[1].got, Catch::StartsWith("error: ") && Catch::Contains("'expect'"));  // nlohmann's wording
   CHECK(r.failures[2].id == "7");
 }
 

@@ -195,3 +195,56 @@ TEST_CASE("a bind the Binder refuses leaves nothing allocated, in memory or in t
   REQUIRE(again.cluster().allocation_count() == 0);
   std::remove(state.c_str());
 }
+
+namespace {
+// Refuses binds with a non-gpushare exception (a user Binder may throw anything).
+class ThrowingBinder : public k8s::Binder {
+ public:
+  void bind(const std::string&, const std::string&, const std::string&, const std::string&,
+            const std::map<std::string, std::string>&) override {
+    throw std::runtime_error("already assigned to another node");
+  }
+};
+}  // namespace
+
+// Review finding: only gpushare::Error undid a failed bind, so another exception from the Binder
+// left the pod allocated; and a bind replacing a held allocation dropped the held one before
+// knowing whether the new bind succeeded (the API server refuses a second bind of a pod the first
+// one did reach, and the pod keeps running where it was).
+TEST_CASE("a failed bind undoes everything, whatever it throws, and gives back a held allocation", "[extender]") {
+  const std::string state = temp_path("undo");
+  auto service = [&](std::shared_ptr<k8s::Binder> b) {
+    auto s = std::make_unique<k8s::ExtenderService>(std::make_shared<TestDialect>(), make_policy("best-fit"), b, state);
+    s->upsert_node(node("a", 1));
+    s->upsert_node(node("b", 1));
+    REQUIRE(s->recover().problems.empty());
+    return s;
+  };
+  {
+    auto svc = service(std::make_shared<ThrowingBinder>());
+    svc->filter({{"Pod", pod("x", 400)}, {"NodeNames", {"a"}}});
+    auto b = svc->bind({{"PodName", "x"}, {"PodNamespace", "ns"}, {"Node", "a"}});
+    REQUIRE_THAT(b["Error"].get<std::string>(), Catch::Contains("already assigned to another node"));
+    REQUIRE(svc->cluster().allocation_count() == 0);
+  }
+  {
+    auto svc = service(std::make_shared<k8s::JournalBinder>(temp_path("undo_binds")));
+    svc->filter({{"Pod", pod("p", 1000)}, {"NodeNames", {"a"}}});
+    REQUIRE(svc->bind({{"PodName", "p"}, {"PodNamespace", "ns"}, {"Node", "a"}})["Error"] == "");
+  }  // killed before answering: p is held on a
+  {
+    auto svc = service(std::make_shared<ThrowingBinder>());
+    REQUIRE(svc->cluster().allocation("ns/p")->node == "a");
+    svc->filter({{"Pod", pod("p", 1000)}, {"NodeNames", {"b"}}});
+    auto b = svc->bind({{"PodName", "p"}, {"PodNamespace", "ns"}, {"Node", "b"}});
+    REQUIRE_THAT(b["Error"].get<std::string>(), Catch::Contains("already assigned"));
+    const Cluster c = svc->cluster();
+    REQUIRE(c.allocation_count() == 1);
+    REQUIRE(c.allocation("ns/p")->node == "a");  // given back, not dropped
+    REQUIRE(c.free_milli(1, 0) == 1000);
+  }
+  auto after = service(std::make_shared<ThrowingBinder>());  // and the journal agrees
+  REQUIRE(after->cluster().allocation_count() == 1);
+  REQUIRE(after->cluster().allocation("ns/p")->node == "a");
+  std::remove(state.c_str());
+}

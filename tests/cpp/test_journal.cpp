@@ -147,3 +147,40 @@ TEST_CASE("cut_torn_tail keeps whole lines only; the bind journal repairs itself
   CHECK(names == std::vector<std::string>{"p0", "p1"});
   std::remove(path.c_str());
 }
+
+// Review finding: a line that is JSON but not an operation ([] or {"op": 5}) escaped as a
+// nlohmann exception after the lines before it had been applied.
+TEST_CASE("a line that is not an operation is refused before anything is applied; reallocate moves", "[journal]") {
+  Cluster c;
+  Node n{"n1", 8000, 32768, {}, {}};
+  n.gpus.push_back({0, "T4", 1000, 16384});
+  n.gpus.push_back({1, "T4", 1000, 16384});
+  c.add_node(n);
+  const std::string path = temp_path("shape");
+  const std::string alloc_a =
+      R"({"op":"allocate","placement":{"request":"a","node":"n1","gpus":[0],"milli_per_gpu":300,"mib_per_gpu":0,"cpu_milli":0,"host_mib":0}})";
+  for (const std::string bad : {"[]", "5", R"({"op":5})", R"({"op":"release","request":7})", R"({"op":"allocate"})",
+                                R"({"op":"teleport"})"}) {
+    { std::ofstream(path) << alloc_a << "\n" << bad << "\n"; }
+    Cluster fresh(c.nodes());
+    k8s::Journal j(path);
+    CHECK_THROWS_AS(j.replay(fresh), ParseError);
+    CHECK_THROWS_WITH(j.replay(fresh), Catch::Contains(path + ":2"));
+    CHECK(fresh.allocation_count() == 0);
+  }
+  {
+    std::ofstream out(path);
+    out << alloc_a << "\n";
+    out << R"({"op":"reallocate","placement":{"request":"a","node":"n1","gpus":[1],"milli_per_gpu":500,"mib_per_gpu":0,"cpu_milli":0,"host_mib":0}})" << "\n";
+    out << R"({"op":"reallocate","placement":{"request":"b","node":"n1","gpus":[1],"milli_per_gpu":600,"mib_per_gpu":0,"cpu_milli":0,"host_mib":0}})" << "\n";
+  }
+  Cluster fresh(c.nodes());
+  k8s::Journal j(path);
+  auto report = j.replay(fresh);
+  CHECK(report.applied == 2);
+  REQUIRE(report.problems.size() == 1);  // b does not fit next to a's 500 on GPU 1
+  CHECK(fresh.allocation("a")->gpus == std::vector<int>{1});
+  CHECK(fresh.free_milli(0, 0) == 1000);
+  CHECK(fresh.free_milli(0, 1) == 500);
+  std::remove(path.c_str());
+}

@@ -213,8 +213,11 @@ class ExtenderService {
   /// service killed at any point never forgets a pod the API server has bound.  If it died after
   /// journaling but before answering, the restarted service holds an allocation for a pod the
   /// scheduler still thinks is pending; filter, prioritize and bind judge that pod as if it held
-  /// nothing, and its next bind replaces the held allocation (released in the journal first), so
-  /// a pod never holds two.
+  /// nothing, and its next bind replaces the held allocation in one journal line
+  /// (`reallocate`), so a pod never holds two.  If that bind fails (the API server may refuse
+  /// because the first bind did reach it), the held allocation is restored, in memory and in
+  /// the journal.  Any exception from the Binder or the dialect undoes the allocation; it is
+  /// reported in Error.
   nlohmann::json bind(const nlohmann::json& body) {
     ExtenderBindingResult out;
     try {
@@ -230,27 +233,26 @@ class ExtenderService {
       GpuChoice choice;
       std::visit([&](auto& p) { policy_choose_gpus(p, cluster_.view(i), r, choice); }, policy_);
       Placement placement = make_placement(cluster_, i, r, choice.gpus);
-      if (own.held() && journal_) journal_->append_release(key);  // the held one goes for good
-      own.drop();
       cluster_.allocate(placement);
       try {
-        if (journal_) journal_->append_allocate(placement);
+        if (journal_) own.held() ? journal_->append_reallocate(placement) : journal_->append_allocate(placement);
       } catch (...) {
         cluster_.release(placement);
         throw;
       }
       try {
         binder_->bind(a.pod_namespace, a.pod_name, a.pod_uid, a.node, dialect_->bind_annotations(pod->second.pod, placement));
-      } catch (const Error& e) {
-        cluster_.release(placement);
-        std::string msg = e.what();
+      } catch (const std::exception& e) {
+        cluster_.release(placement);  // `own` puts a held allocation back when it goes
+        std::string msg = std::string("bind ") + key + ": " + e.what();
         try {
-          if (journal_) journal_->append_release(key);
-        } catch (const Error& j) {
-          msg += std::string("; and the journal could not record the release (") + j.what() + ")";
+          if (journal_) own.held() ? journal_->append_reallocate(*own.held()) : journal_->append_release(key);
+        } catch (const std::exception& j) {
+          msg += std::string("; and the journal could not record the undo (") + j.what() + ")";
         }
-        throw Error(e.kind(), msg);
+        throw Error(ErrorKind::conflict, msg);
       }
+      own.drop();
       pods_.erase(pod);
     } catch (const Error& e) {
       out.error = e.what();
@@ -327,9 +329,11 @@ class ExtenderService {
     SetAside(const SetAside&) = delete;
     SetAside& operator=(const SetAside&) = delete;
     ~SetAside() {
+      // Re-allocating the placement just released cannot run out of capacity under the lock;
+      // only std::bad_alloc could throw here, and then terminating beats a silent mismatch.
       if (held_ && !dropped_) cluster_.allocate(*held_);
     }
-    bool held() const { return held_.has_value(); }
+    const std::optional<Placement>& held() const { return held_; }
     void drop() { dropped_ = true; }
 
    private:

@@ -19,6 +19,7 @@
 #include <fstream>
 #include <limits>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -107,10 +108,15 @@ class Journal {
   /// @brief Appends a release and flushes it to the file.
   void append_release(const std::string& request) { append({{"op", "release"}, {"request", request}}); }
 
+  /// @brief Appends, as one line, "release whatever `p.request` holds, then allocate `p`" (a pod
+  /// moving, or getting back what it held), so a crash never leaves half of the move.
+  void append_reallocate(const Placement& p) { append({{"op", "reallocate"}, {"placement", placement_to_json(p)}}); }
+
   /// @brief Applies the journal to `cluster` (which must have the nodes and no allocations the
   /// journal repeats).  Operations that no longer apply (a node gone, capacity changed) are
-  /// listed in the report, never skipped silently.  A malformed line that is not the last one
-  /// throws ParseError naming file and line, and then nothing has been applied.  A torn last
+  /// listed in the report, never skipped silently.  A line that is not JSON (except a torn last
+  /// line) or not a journal operation (check_op) throws ParseError naming file and line, and then
+  /// nothing has been applied.  A torn last
   /// line is cut off the file (and a last line missing its newline gets one), so the appends of
   /// this run start on a line of their own and the next replay reads them.
   ReplayReport replay(Cluster& cluster) {
@@ -128,7 +134,10 @@ class Journal {
         ++number;
         ended_with_newline = !in.eof();
         try {
-          if (!line.empty()) ops.emplace_back(number, nlohmann::json::parse(line));
+          if (!line.empty()) {
+            ops.emplace_back(number, nlohmann::json::parse(line));
+            check_op(ops.back().second, path_ + ":" + std::to_string(number));
+          }
         } catch (const nlohmann::json::parse_error& e) {
           if (!ended_with_newline) {
             report.torn_tail = true;
@@ -152,13 +161,22 @@ class Journal {
     for (const auto& [n, op] : ops) {
       const std::string where = path_ + ":" + std::to_string(n);
       try {
-        const std::string kind = op.value("op", "");
+        const std::string kind = op.at("op").get<std::string>();  // shapes checked by check_op
         if (kind == "allocate") {
-          cluster.allocate(placement_from_json(op.value("placement", nlohmann::json()), cluster, where));
-        } else if (kind == "release") {
-          cluster.release(op.value("request", ""));
+          cluster.allocate(placement_from_json(op.at("placement"), cluster, where));
+        } else if (kind == "reallocate") {
+          const Placement p = placement_from_json(op.at("placement"), cluster, where);
+          const Placement* held = cluster.allocation(p.request);
+          const std::optional<Placement> old = held ? std::optional<Placement>(*held) : std::nullopt;
+          if (old) cluster.release(*old);
+          try {
+            cluster.allocate(p);
+          } catch (const Error&) {
+            if (old) cluster.allocate(*old);  // restores exactly what was just released
+            throw;
+          }
         } else {
-          throw ParseError(where + ": unknown op '" + kind + "'");
+          cluster.release(op.at("request").get<std::string>());
         }
         ++report.applied;
       } catch (const Error& e) {
@@ -184,6 +202,23 @@ class Journal {
   }
 
  private:
+  // A line's shape, checked before anything is applied: an object with a string "op" that is
+  // allocate / reallocate (with a "placement" object) or release (with a string "request").
+  static void check_op(const nlohmann::json& op, const std::string& where) {
+    if (!op.is_object() || !op.contains("op") || !op.at("op").is_string())
+      throw ParseError(where + ": not a journal operation (an object with a string 'op')");
+    const std::string kind = op.at("op").get<std::string>();
+    if (kind == "allocate" || kind == "reallocate") {
+      if (!op.contains("placement") || !op.at("placement").is_object())
+        throw ParseError(where + ": " + kind + " needs a 'placement' object");
+    } else if (kind == "release") {
+      if (!op.contains("request") || !op.at("request").is_string())
+        throw ParseError(where + ": release needs a string 'request'");
+    } else {
+      throw ParseError(where + ": unknown op '" + kind + "'");
+    }
+  }
+
   void append(const nlohmann::json& j) {
     std::lock_guard<std::mutex> lock(mutex_);
     std::ofstream out(path_, std::ios::app);
