@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstring>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -100,4 +101,20 @@ TEST_CASE("run_seeds: the reference engine agrees, edge cases, errors") {
   REQUIRE(run_seeds(r, fgd, {}, 4).empty());
   REQUIRE(run_seeds(r, fgd, {5}, 0).size() == 1);  // 0 = hardware threads, capped at 1 seed
   REQUIRE_THROWS_AS(run_seeds(r, fgd, {1}, 5000), gpushare::InvalidArgument);
+}
+
+TEST_CASE("run_seeds rethrows a replay's exception after every worker has stopped") {
+  const auto nodes = slice_nodes();
+  const auto pods = load_openb_pods(kDir + "/openb_pod_list_default.csv");
+  const Replayer r(nodes, pods);
+  SimPolicy broken;  // not registered: a policy whose score fails on multi-GPU pods
+  broken.name = "broken";
+  broken.score = [](const NodeState&, const PodShape& s, const TargetWorkload&, int*) -> int64_t {
+    if (s.num > 1) throw std::runtime_error("score failed");
+    return 0;
+  };
+  for (unsigned threads : {1u, 2u, 4u}) {
+    INFO(threads << " threads");
+    REQUIRE_THROWS_WITH(run_seeds(r, broken, {42, 43, 44, 45, 46}, threads), "score failed");
+  }
 }
