@@ -205,6 +205,13 @@ class ThrowingBinder : public k8s::Binder {
     throw std::runtime_error("already assigned to another node");
   }
 };
+class OddBinder : public k8s::Binder {
+ public:
+  void bind(const std::string&, const std::string&, const std::string&, const std::string&,
+            const std::map<std::string, std::string>&) override {
+    throw 42;  // not even a std::exception
+  }
+};
 }  // namespace
 
 // Review finding: only gpushare::Error undid a failed bind, so another exception from the Binder
@@ -225,6 +232,13 @@ TEST_CASE("a failed bind undoes everything, whatever it throws, and gives back a
     svc->filter({{"Pod", pod("x", 400)}, {"NodeNames", {"a"}}});
     auto b = svc->bind({{"PodName", "x"}, {"PodNamespace", "ns"}, {"Node", "a"}});
     REQUIRE_THAT(b["Error"].get<std::string>(), Catch::Contains("already assigned to another node"));
+    REQUIRE(svc->cluster().allocation_count() == 0);
+  }
+  {
+    auto svc = service(std::make_shared<OddBinder>());
+    svc->filter({{"Pod", pod("y", 400)}, {"NodeNames", {"a"}}});
+    auto b = svc->bind({{"PodName", "y"}, {"PodNamespace", "ns"}, {"Node", "a"}});
+    REQUIRE_THAT(b["Error"].get<std::string>(), Catch::Contains("not a std::exception"));
     REQUIRE(svc->cluster().allocation_count() == 0);
   }
   {

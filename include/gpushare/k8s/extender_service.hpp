@@ -240,11 +240,17 @@ class ExtenderService {
         cluster_.release(placement);
         throw;
       }
+      std::optional<std::string> failure;
       try {
         binder_->bind(a.pod_namespace, a.pod_name, a.pod_uid, a.node, dialect_->bind_annotations(pod->second.pod, placement));
       } catch (const std::exception& e) {
+        failure = e.what();
+      } catch (...) {
+        failure = "the Binder threw an exception that is not a std::exception";
+      }
+      if (failure) {
         cluster_.release(placement);  // `own` puts a held allocation back when it goes
-        std::string msg = std::string("bind ") + key + ": " + e.what();
+        std::string msg = "bind " + key + ": " + *failure;
         try {
           if (journal_) own.held() ? journal_->append_reallocate(*own.held()) : journal_->append_release(key);
         } catch (const std::exception& j) {
