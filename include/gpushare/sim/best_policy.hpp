@@ -80,31 +80,10 @@ inline int64_t gradient_points(double before, double after) {
 /// score, the lowest index among equals; exclusive pods take the lowest-indexed free GPUs.
 inline int64_t score_strand_aware_fgd(const NodeState& n, const PodShape& s, const TargetWorkload& tw, int* gpu) {
   const double cpg = cpu_per_gpu(tw);
-  const double before = detail::strand_aware_frag(n.cpu_left, n.left.data(), n.gpus, n.model, tw, cpg);
-  int16_t left[kMaxGpusPerNode];
-  for (int g = 0; g < n.gpus; ++g) left[g] = n.left[g];
-  const int64_t cpu_after = n.cpu_left - s.cpu;
-  if (s.is_share()) {
-    int64_t best = -1;
-    int best_g = -1;
-    for (int g = 0; g < n.gpus; ++g) {
-      if (n.left[g] < s.milli) continue;
-      bool seen = false;  // same left as an earlier GPU: same score, keep the lower index
-      for (int h = 0; h < g; ++h) seen = seen || n.left[h] == n.left[g];
-      if (seen) continue;
-      left[g] = int16_t(n.left[g] - s.milli);
-      const int64_t sc =
-          detail::gradient_points(before, detail::strand_aware_frag(cpu_after, left, n.gpus, n.model, tw, cpg));
-      left[g] = n.left[g];
-      if (sc > best) { best = sc; best_g = g; }
-    }
-    if (gpu) *gpu = best_g;
-    return best;
-  }
-  int ids[kMaxGpusPerNode];
-  const int k = exclusive_gpus(n, s, ids);
-  for (int i = 0; i < k; ++i) left[ids[i]] = int16_t(left[ids[i]] - s.milli);
-  return detail::gradient_points(before, detail::strand_aware_frag(cpu_after, left, n.gpus, n.model, tw, cpg));
+  auto frag = [&](int64_t cpu_left, const int16_t* left, int gpus, int model) {
+    return detail::strand_aware_frag(cpu_left, left, gpus, model, tw, cpg);
+  };
+  return gradient_score(n, s, frag, detail::gradient_points, gpu);
 }
 
 }  // namespace sim

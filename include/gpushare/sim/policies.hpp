@@ -116,29 +116,10 @@ inline int64_t fgd_points(double f0, double f1) {
 }
 
 inline int64_t score_fgd(const NodeState& n, const PodShape& s, const TargetWorkload& tw, int* gpu) {
-  const double f0 = node_frag(n, tw);
-  int16_t left[kMaxGpusPerNode];
-  for (int g = 0; g < n.gpus; ++g) left[g] = n.left[g];
-  if (s.is_share()) {
-    int64_t best = -1;
-    int best_g = -1;
-    for (int g = 0; g < n.gpus; ++g) {
-      if (n.left[g] < s.milli) continue;
-      bool seen = false;  // an earlier GPU with the same left gives the same frag: keep the lower index
-      for (int h = 0; h < g; ++h) seen = seen || n.left[h] == n.left[g];
-      if (seen) continue;
-      left[g] = int16_t(n.left[g] - s.milli);
-      const int64_t sc = fgd_points(f0, node_frag(n.cpu_left - s.cpu, left, n.gpus, n.model, tw));
-      left[g] = n.left[g];
-      if (sc > best) { best = sc; best_g = g; }
-    }
-    if (gpu) *gpu = best_g;
-    return best;
-  }
-  int ids[kMaxGpusPerNode];
-  const int k = exclusive_gpus(n, s, ids);
-  for (int i = 0; i < k; ++i) left[ids[i]] = int16_t(left[ids[i]] - s.milli);
-  return fgd_points(f0, node_frag(n.cpu_left - s.cpu, left, n.gpus, n.model, tw));
+  auto frag = [&](int64_t cpu_left, const int16_t* left, int gpus, int model) {
+    return node_frag(cpu_left, left, gpus, model, tw);
+  };
+  return gradient_score(n, s, frag, fgd_points, gpu);
 }
 
 inline std::map<std::string, SimPolicy>& policy_table() {

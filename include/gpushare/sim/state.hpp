@@ -255,6 +255,40 @@ inline int exclusive_gpus(const NodeState& n, const PodShape& s, int* out) {
   return k;
 }
 
+/// @brief FGD-style gradient score, shared by FGD and the policies built on it: the points
+/// `points(before, after)` of a node measure `frag(cpu_left, left, gpus, model)` taken before
+/// and after placing `s` on `n`.  A sharing pod tries every GPU with room (GPUs with equal left
+/// give equal scores, so only the lowest-indexed of them is tried), keeps the best, the lowest
+/// index among equals, and reports it in `*gpu` (if not null); an exclusive pod takes the
+/// lowest-indexed free GPUs (exclusive_gpus).
+template <class Measure, class Points>
+int64_t gradient_score(const NodeState& n, const PodShape& s, const Measure& frag, Points points, int* gpu) {
+  const double before = frag(n.cpu_left, n.left.data(), n.gpus, n.model);
+  int16_t left[kMaxGpusPerNode];
+  for (int g = 0; g < n.gpus; ++g) left[g] = n.left[g];
+  const int64_t cpu_after = n.cpu_left - s.cpu;
+  if (s.is_share()) {
+    int64_t best = -1;
+    int best_g = -1;
+    for (int g = 0; g < n.gpus; ++g) {
+      if (n.left[g] < s.milli) continue;
+      bool seen = false;
+      for (int h = 0; h < g; ++h) seen = seen || n.left[h] == n.left[g];
+      if (seen) continue;
+      left[g] = int16_t(n.left[g] - s.milli);
+      const int64_t sc = points(before, frag(cpu_after, left, n.gpus, n.model));
+      left[g] = n.left[g];
+      if (sc > best) { best = sc; best_g = g; }
+    }
+    if (gpu) *gpu = best_g;
+    return best;
+  }
+  int ids[kMaxGpusPerNode];
+  const int k = exclusive_gpus(n, s, ids);
+  for (int i = 0; i < k; ++i) left[ids[i]] = int16_t(left[ids[i]] - s.milli);
+  return points(before, frag(cpu_after, left, n.gpus, n.model));
+}
+
 /// @brief The "best" GPU for a sharing pod: least left among GPUs with enough, lowest index on ties.
 inline int best_fit_gpu(const NodeState& n, const PodShape& s) {
   int best = -1;

@@ -249,31 +249,7 @@ inline void adapt_host_reservation(const SimState& st, const std::vector<PodShap
 /// @param gpu receives the GPU for a GPU-sharing pod (may be null)
 /// @return points in 0..100, higher is better
 inline int64_t score_host_reserving_fgd(const NodeState& n, const PodShape& s, const TargetWorkload& tw, int* gpu) {
-  const detail::HostReservingMeasure measure(tw);
-  const double before = measure(n.cpu_left, n.left.data(), n.gpus, n.model);
-  int16_t left[kMaxGpusPerNode];
-  for (int g = 0; g < n.gpus; ++g) left[g] = n.left[g];
-  const int64_t cpu_after = n.cpu_left - s.cpu;
-  if (s.is_share()) {
-    int64_t best = -1;
-    int best_g = -1;
-    for (int g = 0; g < n.gpus; ++g) {
-      if (n.left[g] < s.milli) continue;
-      bool seen = false;  // same left as an earlier GPU: same score, keep the lower index
-      for (int h = 0; h < g; ++h) seen = seen || n.left[h] == n.left[g];
-      if (seen) continue;
-      left[g] = int16_t(n.left[g] - s.milli);
-      const int64_t sc = detail::gradient_points(before, measure(cpu_after, left, n.gpus, n.model));
-      left[g] = n.left[g];
-      if (sc > best) { best = sc; best_g = g; }
-    }
-    if (gpu) *gpu = best_g;
-    return best;
-  }
-  int ids[kMaxGpusPerNode];
-  const int k = exclusive_gpus(n, s, ids);
-  for (int i = 0; i < k; ++i) left[ids[i]] = int16_t(left[ids[i]] - s.milli);
-  return detail::gradient_points(before, measure(cpu_after, left, n.gpus, n.model));
+  return gradient_score(n, s, detail::HostReservingMeasure(tw), detail::gradient_points, gpu);
 }
 
 }  // namespace sim
