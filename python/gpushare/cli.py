@@ -160,20 +160,32 @@ def _non_negative(text: str) -> int:
     return v
 
 
-def _cmd_replay(args: argparse.Namespace) -> int:
+def _load_trace_and_policies(node_csv: str, pod_csv: str, requested: List[str]):
+    """The openb trace and the policy names ('all' = the study's six), or None after printing
+    the error."""
     from . import sim
 
     try:
-        nodes, pods = sim.load_openb(args.nodes, args.pods)
+        nodes, pods = sim.load_openb(node_csv, pod_csv)
     except (OSError, _core.GpushareError) as e:
         print(f"error: {e}", file=sys.stderr)
-        return 2
-    names = list(sim.POLICIES) if args.policy == "all" else [args.policy]
+        return None
+    names = list(sim.POLICIES) if requested == ["all"] else requested
     known = sim.policies()
     for n in names:
         if n not in known:
             print(f"error: unknown policy '{n}' (known: {', '.join(known)})", file=sys.stderr)
-            return 2
+            return None
+    return nodes, pods, names
+
+
+def _cmd_replay(args: argparse.Namespace) -> int:
+    from . import sim
+
+    loaded = _load_trace_and_policies(args.nodes, args.pods, [args.policy])
+    if loaded is None:
+        return 2
+    nodes, pods, names = loaded
     seeds = args.seeds
     print(f"{len(nodes)} nodes, {len(pods)} pods, seeds {seeds[0]}..{seeds[-1]} ({len(seeds)}), "
           f"inflation {args.inflation}; medians at {args.at}% arrived")
@@ -240,20 +252,12 @@ def _write_outputs(df, args: argparse.Namespace, what: str) -> None:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    from . import sim
     from .sweeps import sweep
 
-    try:
-        nodes, pods = sim.load_openb(args.nodes, args.pods)
-    except (OSError, _core.GpushareError) as e:
-        print(f"error: {e}", file=sys.stderr)
+    loaded = _load_trace_and_policies(args.nodes, args.pods, [p.strip() for p in args.policies.split(",") if p.strip()])
+    if loaded is None:
         return 2
-    names = list(sim.POLICIES) if args.policies == "all" else [p.strip() for p in args.policies.split(",") if p.strip()]
-    known = sim.policies()
-    for n in names:
-        if n not in known:
-            print(f"error: unknown policy '{n}' (known: {', '.join(known)})", file=sys.stderr)
-            return 2
+    nodes, pods, names = loaded
     size = args.size or len(nodes)
     if not 1 <= size <= len(nodes):
         print(f"error: --size {size} outside 1..{len(nodes)}", file=sys.stderr)
