@@ -12,13 +12,20 @@ using namespace gpushare::sim;
 
 namespace gpushare_py {
 
+namespace {
+std::vector<TenantShare> shares(const std::vector<std::pair<std::string, double>>& tenants) {
+  std::vector<TenantShare> ts;
+  for (const auto& t : tenants) ts.push_back({t.first, t.second});
+  return ts;
+}
+}  // namespace
+
 void bind_sim_tenants(py::module_& m) {
   m.def(
       "sim_tenant_quota_from_shares",
       [](const std::vector<SimNode>& nodes, const std::vector<std::pair<std::string, double>>& tenants, bool any_model,
          bool cohort, std::optional<int64_t> borrowing_limit_milli, double capacity_share) {
-        std::vector<TenantShare> ts;
-        for (const auto& t : tenants) ts.push_back({t.first, t.second});
+        const std::vector<TenantShare> ts = shares(tenants);
         TenantQuotaOptions o;
         o.any_model = any_model;
         o.cohort = cohort;
@@ -36,8 +43,7 @@ void bind_sim_tenants(py::module_& m) {
          const std::vector<uint64_t>& seeds, double inflation, bool shuffle, bool timed, uint64_t assignment_seed,
          const std::string& any_model_flavor) {
         const SimPolicy& pol = sim_policy(policy);
-        std::vector<TenantShare> ts;
-        for (const auto& t : tenants) ts.push_back({t.first, t.second});
+        const std::vector<TenantShare> ts = shares(tenants);
         ReplayOptions o;
         o.inflation = inflation;
         o.shuffle = shuffle;
