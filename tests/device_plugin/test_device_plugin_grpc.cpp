@@ -1,0 +1,225 @@
+// gpushare-device-plugin driven over its unix sockets by the test kubelet (test_kubelet.hpp):
+// registration, ListAndWatch, GetPreferredAllocation, Allocate, health changes, a kubelet
+// restart, and malformed requests.  GPUs come from --fake-gpus; pods (aliyun dialect) from
+// --pods-file here and from a real kube-apiserver in the end-to-end test.
+#include <catch2/catch.hpp>
+
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "gpushare/io/topology_json.hpp"
+#include "gpushare/k8s/annotations.hpp"
+#include "gpushare/solve/nvidia_besteffort.hpp"
+#include "test_kubelet.hpp"
+
+using nlohmann::json;
+using testkubelet::TestKubelet;
+using testkubelet::Watch;
+
+namespace {
+
+std::string uuid(int i) { return "GPU-1111111" + std::to_string(i) + "-2222-3333-4444-555555555555"; }
+
+json fake_gpus(int n, std::int64_t mib, const json& topology, int unhealthy = -1) {
+  json g = json::array();
+  for (int i = 0; i < n; ++i) g.push_back({{"uuid", uuid(i)}, {"memory_mib", mib}, {"healthy", i != unhealthy}});
+  json j = {{"gpus", g}};
+  if (!topology.is_null()) j["topology"] = topology;
+  return j;
+}
+
+void write(const std::string& path, const json& j) {
+  std::ofstream(path + ".tmp") << j.dump();
+  std::rename((path + ".tmp").c_str(), path.c_str());
+}
+
+json dgx1() {
+  std::ifstream f(std::string(GPUSHARE_DATA_DIR) + "/topology/dgx1-volta.json");
+  return json::parse(f);
+}
+
+v1beta1::RegisterRequest find(const std::vector<v1beta1::RegisterRequest>& rs, const std::string& resource) {
+  for (const auto& r : rs)
+    if (r.resource_name() == resource) return r;
+  FAIL("no Register for " << resource);
+  return {};
+}
+
+grpc::Status allocate(v1beta1::DevicePlugin::Stub& s, const std::vector<std::vector<std::string>>& containers,
+                      v1beta1::AllocateResponse& out) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+  v1beta1::AllocateRequest req;
+  for (const auto& c : containers) {
+    auto* cr = req.add_container_requests();
+    for (const auto& id : c) cr->add_devices_ids(id);
+  }
+  out.Clear();
+  return s.Allocate(&ctx, req, &out);
+}
+
+// A pod as the extender leaves it after bind (aliyun dialect), one GPU container.
+json aliyun_pod(const std::string& name, std::int64_t units, int gpu, std::int64_t assume) {
+  json ann = json::object();
+  for (const auto& kv : gpushare::k8s::aliyun_bind_annotations(gpu, units, 3, assume)) ann[kv.first] = kv.second;
+  return {{"metadata", {{"name", name}, {"namespace", "default"}, {"uid", "uid-" + name}, {"annotations", ann}}},
+          {"spec", {{"nodeName", "n1"}, {"containers", {{{"name", "main"}, {"resources", {{"limits", {{"aliyun.com/gpu-mem", units}}}}}}}}}},
+          {"status", {{"phase", "Pending"}}}};
+}
+
+}  // namespace
+
+TEST_CASE("nvidia dialect over gRPC: register, list, preferred set, allocate, health, kubelet restart, bad requests") {
+  TestKubelet k;
+  const std::string gpus = k.dir() + "/gpus.json";
+  write(gpus, fake_gpus(8, 16384, dgx1()));
+  k.start_plugin(GPUSHARE_DEVICE_PLUGIN, {"--dialect", "nvidia", "--node", "n1", "--fake-gpus", gpus});
+  auto regs = k.registrar().wait(1);
+  INFO(k.plugin_log());
+  REQUIRE(regs.size() == 1);
+  CHECK(regs[0].version() == "v1beta1");
+  CHECK(regs[0].resource_name() == "nvidia.com/gpu");
+  CHECK(regs[0].options().get_preferred_allocation_available());
+  auto stub = k.plugin(regs[0].endpoint());
+
+  {
+    grpc::ClientContext ctx;
+    v1beta1::DevicePluginOptions opt;
+    REQUIRE(stub->GetDevicePluginOptions(&ctx, v1beta1::Empty(), &opt).ok());
+    CHECK(opt.get_preferred_allocation_available());
+    CHECK_FALSE(opt.pre_start_required());
+  }
+  Watch watch(*stub);
+  v1beta1::ListAndWatchResponse list;
+  REQUIRE(watch.wait(1, list));
+  REQUIRE(list.devices_size() == 8);
+  for (const auto& d : list.devices()) CHECK(d.health() == "Healthy");
+
+  // GetPreferredAllocation answers with the nvidia mode's set for this topology.
+  const gpushare::Topology topo = gpushare::topology_from_json(dgx1());
+  for (int size : {2, 3, 4}) {
+    grpc::ClientContext ctx;
+    v1beta1::PreferredAllocationRequest req;
+    auto* c = req.add_container_requests();
+    std::vector<int> avail = {1, 2, 4, 5, 6, 7};
+    for (int i : avail) c->add_available_deviceids(uuid(i));
+    c->set_allocation_size(size);
+    v1beta1::PreferredAllocationResponse resp;
+    REQUIRE(stub->GetPreferredAllocation(&ctx, req, &resp).ok());
+    std::vector<std::string> want;
+    for (int i : gpushare::nvidia_besteffort(topo, avail, {}, size)) want.push_back(uuid(i));
+    REQUIRE(resp.container_responses_size() == 1);
+    CHECK(std::vector<std::string>(resp.container_responses(0).deviceids().begin(), resp.container_responses(0).deviceids().end()) == want);
+  }
+
+  v1beta1::AllocateResponse out;
+  REQUIRE(allocate(*stub, {{uuid(3), uuid(1)}}, out).ok());
+  CHECK(out.container_responses(0).envs().at("NVIDIA_VISIBLE_DEVICES") == uuid(3) + "," + uuid(1));
+
+  // Malformed and unknown requests: a clear error, then the plugin answers as before.
+  grpc::Status s = allocate(*stub, {{"GPU-not-here"}}, out);
+  CHECK(s.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK_THAT(s.error_message(), Catch::Contains("node n1") && Catch::Contains("'GPU-not-here' is not a GPU"));
+  CHECK(out.container_responses_size() == 0);
+  CHECK(allocate(*stub, {}, out).error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(allocate(*stub, {{}}, out).error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  {
+    grpc::ClientContext ctx;
+    v1beta1::PreferredAllocationRequest req;
+    auto* c = req.add_container_requests();
+    c->add_available_deviceids(uuid(0));
+    c->set_allocation_size(2);
+    v1beta1::PreferredAllocationResponse resp;
+    s = stub->GetPreferredAllocation(&ctx, req, &resp);
+    CHECK(s.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+    CHECK_THAT(s.error_message(), Catch::Contains("allocation_size 2"));
+  }
+  REQUIRE(allocate(*stub, {{uuid(0)}}, out).ok());
+
+  // GPU 2 turns unhealthy: a new list, GPU 2 Unhealthy; Allocate of it is refused.
+  write(gpus, fake_gpus(8, 16384, dgx1(), 2));
+  REQUIRE(watch.wait(2, list));
+  for (const auto& d : list.devices()) CHECK(d.health() == (d.id() == uuid(2) ? "Unhealthy" : "Healthy"));
+  s = allocate(*stub, {{uuid(2)}}, out);
+  CHECK(s.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
+  CHECK_THAT(s.error_message(), Catch::Contains("unhealthy"));
+  // A broken file changes nothing.
+  std::ofstream(gpus) << "{not json";
+  std::this_thread::sleep_for(std::chrono::milliseconds(800));
+  REQUIRE(allocate(*stub, {{uuid(5)}}, out).ok());
+
+  // The kubelet restarts: the plugin registers again and serves a new socket.
+  k.restart();
+  auto again = k.registrar().wait(1);
+  REQUIRE(again.size() == 1);
+  CHECK(again[0].resource_name() == "nvidia.com/gpu");
+  auto stub2 = k.plugin(again[0].endpoint());
+  Watch watch2(*stub2);
+  REQUIRE(watch2.wait(1, list));
+  CHECK(list.devices_size() == 8);
+  REQUIRE(allocate(*stub2, {{uuid(4)}}, out).ok());
+  CHECK(k.stop_plugin() == 0);
+}
+
+TEST_CASE("aliyun dialect over gRPC: three pods, two of the same size, Allocate in another order than binding") {
+  TestKubelet k;
+  const std::string gpus = k.dir() + "/gpus.json", pods = k.dir() + "/pods.json";
+  write(gpus, fake_gpus(2, 3 * 1024, nullptr));
+  // Bound by the extender a (GPU 0), b (GPU 1), c (GPU 1); the kubelet admits b, c, a.
+  write(pods, {{"kind", "PodList"}, {"items", {aliyun_pod("a", 1, 0, 100), aliyun_pod("b", 1, 1, 200), aliyun_pod("c", 2, 1, 300)}}});
+  k.start_plugin(GPUSHARE_DEVICE_PLUGIN, {"--dialect", "aliyun", "--node", "n1", "--fake-gpus", gpus, "--pods-file", pods});
+  auto regs = k.registrar().wait(2);
+  INFO(k.plugin_log());
+  REQUIRE(regs.size() == 2);
+  auto mem = k.plugin(find(regs, "aliyun.com/gpu-mem").endpoint());
+  auto count = k.plugin(find(regs, "aliyun.com/gpu-count").endpoint());
+  {
+    Watch w(*mem), wc(*count);
+    v1beta1::ListAndWatchResponse l;
+    REQUIRE(w.wait(1, l));
+    CHECK(l.devices_size() == 6);  // 3 GiB units on each of 2 GPUs
+    REQUIRE(wc.wait(1, l));
+    CHECK(l.devices_size() == 2);
+  }
+  auto units = [&](int gpu, int from, int n) {
+    std::vector<std::string> v;
+    for (int i = from; i < from + n; ++i) v.push_back(uuid(gpu) + "-_-" + std::to_string(i));
+    return v;
+  };
+  auto& pr = k.pod_resources();
+  v1beta1::AllocateResponse out;
+  // The fake units the kubelet picks say nothing about the GPU: b and c get units of GPU 0, a of GPU 1.
+  struct Step { std::string pod; int units; int gpu; std::vector<std::string> devs; };
+  for (const Step& st : {Step{"b", 1, 1, units(0, 0, 1)}, Step{"c", 2, 1, units(0, 1, 2)}, Step{"a", 1, 0, units(1, 0, 1)}}) {
+    pr.admit("default", st.pod, {"main"});
+    const auto& devs = st.devs;
+    const grpc::Status st_ok = allocate(*mem, {devs}, out);
+    INFO(st_ok.error_message());
+    REQUIRE(st_ok.ok());
+    const auto& env = out.container_responses(0).envs();
+    CHECK(env.at("NVIDIA_VISIBLE_DEVICES") == uuid(st.gpu));
+    CHECK(env.at("ALIYUN_COM_GPU_MEM_IDX") == std::to_string(st.gpu));
+    CHECK(env.at("ALIYUN_COM_GPU_MEM_CONTAINER") == std::to_string(st.units));
+    CHECK(env.at("ALIYUN_COM_GPU_MEM_DEV") == "3");
+    pr.record(st.pod, "main", "aliyun.com/gpu-mem", devs);
+  }
+  CHECK(pr.calls() >= 1);
+  std::ifstream f(pods);
+  const json after = json::parse(f);
+  for (const auto& p : after["items"]) {
+    CHECK(p["metadata"]["annotations"]["ALIYUN_COM_GPU_MEM_ASSIGNED"] == "true");
+    CHECK(p["metadata"]["annotations"].contains("ALIYUN_COM_GPU_MEM_ASSIGN_TIME"));
+  }
+  // No pod left: the error names the node, the size and the candidates; nothing is guessed.
+  grpc::Status s = allocate(*mem, {units(1, 0, 1)}, out);
+  CHECK(s.error_code() == grpc::StatusCode::NOT_FOUND);
+  CHECK_THAT(s.error_message(), Catch::Contains("node n1") && Catch::Contains("gpu-mem=1 GiB") && Catch::Contains("default/b (gpu 1"));
+  s = allocate(*mem, {{uuid(0) + "-_-3"}}, out);  // GPU 0 has units 0..2 only
+  CHECK(s.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK_THAT(s.error_message(), Catch::Contains("'" + uuid(0) + "-_-3'"));
+  s = allocate(*count, {{uuid(0)}}, out);
+  CHECK(s.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK_THAT(s.error_message(), Catch::Contains("capacity only"));
+  CHECK(k.stop_plugin() == 0);
+}
