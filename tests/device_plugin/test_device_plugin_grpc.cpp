@@ -4,6 +4,7 @@
 // --pods-file here and from a real kube-apiserver in the end-to-end test.
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
 #include <fstream>
 
 #include <nlohmann/json.hpp>
@@ -221,5 +222,45 @@ TEST_CASE("aliyun dialect over gRPC: three pods, two of the same size, Allocate 
   s = allocate(*count, {{uuid(0)}}, out);
   CHECK(s.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
   CHECK_THAT(s.error_message(), Catch::Contains("capacity only"));
+  CHECK(k.stop_plugin() == 0);
+}
+
+// The end-to-end half, run by tests/e2e/test_device_plugin.py against a real kube-apiserver (hidden
+// from the plain ctest run): pods a (1 unit, GPU 0), b (1 unit, GPU 1), c (2 units, GPU 1) were
+// annotated as the extender binds them and bound to node GPUSHARE_E2E_NODE in that order; the
+// plugin reads and patches them through the API server with the ServiceAccount kubeconfig
+// GPUSHARE_E2E_KUBECONFIG; the test kubelet admits b, c, a.
+TEST_CASE("e2e: three pods through the real API server, Allocate in another order than binding", "[.e2e]") {
+  const char* kc = std::getenv("GPUSHARE_E2E_KUBECONFIG");
+  const char* node = std::getenv("GPUSHARE_E2E_NODE");
+  if (!kc || !node) FAIL("run through tests/e2e/test_device_plugin.py (GPUSHARE_E2E_KUBECONFIG, GPUSHARE_E2E_NODE)");
+  TestKubelet k;
+  const std::string gpus = k.dir() + "/gpus.json";
+  write(gpus, fake_gpus(2, 3 * 1024, nullptr));
+  k.start_plugin(GPUSHARE_DEVICE_PLUGIN, {"--dialect", "aliyun", "--node", node, "--fake-gpus", gpus, "--kubeconfig", kc});
+  auto regs = k.registrar().wait(2);
+  INFO(k.plugin_log());
+  REQUIRE(regs.size() == 2);
+  auto mem = k.plugin(find(regs, "aliyun.com/gpu-mem").endpoint());
+  auto& pr = k.pod_resources();
+  v1beta1::AllocateResponse out;
+  struct Step { std::string pod; int units; int gpu; std::vector<std::string> devs; };
+  const std::vector<Step> steps = {{"b", 1, 1, {uuid(0) + "-_-0"}},
+                                   {"c", 2, 1, {uuid(0) + "-_-1", uuid(0) + "-_-2"}},
+                                   {"a", 1, 0, {uuid(1) + "-_-0"}}};
+  for (const Step& st : steps) {
+    pr.admit("default", st.pod, {"main"});
+    const grpc::Status s = allocate(*mem, {st.devs}, out);
+    INFO("pod " << st.pod << ": " << s.error_message());
+    REQUIRE(s.ok());
+    const auto& env = out.container_responses(0).envs();
+    CHECK(env.at("NVIDIA_VISIBLE_DEVICES") == uuid(st.gpu));
+    CHECK(env.at("ALIYUN_COM_GPU_MEM_IDX") == std::to_string(st.gpu));
+    CHECK(env.at("ALIYUN_COM_GPU_MEM_CONTAINER") == std::to_string(st.units));
+    pr.record(st.pod, "main", "aliyun.com/gpu-mem", st.devs);
+  }
+  const grpc::Status s = allocate(*mem, {{uuid(1) + "-_-1"}}, out);
+  CHECK(s.error_code() == grpc::StatusCode::NOT_FOUND);
+  CHECK_THAT(s.error_message(), Catch::Contains(std::string("node ") + node) && Catch::Contains("default/a (gpu 0"));
   CHECK(k.stop_plugin() == 0);
 }

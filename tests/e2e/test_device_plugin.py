@@ -1,0 +1,110 @@
+"""gpushare-device-plugin against the real kube-apiserver: deploy/device-plugin is accepted and its
+ServiceAccount may do exactly what the plugin does; three pods on one node, two of the same size,
+annotated as the extender binds them (aliyun dialect) and bound through the Binding API; the test
+kubelet (tests/device_plugin/test_kubelet.hpp, C++ gRPC) admits them in another order than they
+were bound and every container gets the GPU its pod was bound to, the plugin patching each pod
+through the API server as its ServiceAccount."""
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import build_dir
+from kubecluster import REPO, ApiError, load_manifest
+
+DEPLOY = REPO / "deploy" / "device-plugin"
+
+
+def _apply(kube):
+    for f in sorted(DEPLOY.glob("*.yaml")):
+        for obj in load_manifest(f):
+            try:
+                kube.create_object(obj)
+            except ApiError as e:
+                if e.status != 409:
+                    raise
+
+
+def _allowed(kube, token, verb, resource, namespace="default", subresource=""):
+    attrs = {"verb": verb, "resource": resource, "group": "", "namespace": namespace}
+    if subresource:
+        attrs["subresource"] = subresource
+    r = kube.request("POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+                     {"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
+                      "spec": {"resourceAttributes": attrs}}, token=token)
+    return r["status"]["allowed"]
+
+
+def test_manifests_accepted_and_rbac_is_exact(kube):
+    _apply(kube)
+    ds = kube.get("/apis/apps/v1/namespaces/kube-system/daemonsets/gpushare-device-plugin")
+    spec = ds["spec"]["template"]["spec"]
+    assert spec["serviceAccountName"] == "gpushare-device-plugin"
+    assert spec["nodeSelector"] == {"gpushare.io/device-plugin": "aliyun"}
+    env = {e["name"]: e for e in spec["containers"][0]["env"]}
+    assert env["NODE_NAME"]["valueFrom"]["fieldRef"]["fieldPath"] == "spec.nodeName"
+    tr = kube.create("/api/v1/namespaces/kube-system/serviceaccounts/gpushare-device-plugin/token",
+                     {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
+                      "spec": {"audiences": ["https://kubernetes.default.svc"], "expirationSeconds": 600}})
+    token = tr["status"]["token"]
+    for verb in ("get", "list", "watch", "patch"):
+        assert _allowed(kube, token, verb, "pods"), verb
+    assert not _allowed(kube, token, "delete", "pods")
+    assert not _allowed(kube, token, "update", "pods")
+    assert not _allowed(kube, token, "create", "pods", subresource="binding")
+    assert not _allowed(kube, token, "patch", "nodes", namespace="")
+
+
+def _gpu_pod(name, units):
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": "default"},
+            "spec": {"schedulerName": "gpushare-none", "containers": [{
+                "name": "main", "image": "busybox",
+                "resources": {"limits": {"aliyun.com/gpu-mem": str(units)}}}]}}
+
+
+def _bind_as_extender(kube, name, node, gpu, units, per_gpu):
+    """What gpushare-extender's aliyun dialect writes on bind (k8s/annotations.hpp
+    aliyun_bind_annotations), then the Binding."""
+    kube.patch(f"/api/v1/namespaces/default/pods/{name}", {"metadata": {"annotations": {
+        "ALIYUN_COM_GPU_MEM_IDX": str(gpu), "ALIYUN_COM_GPU_MEM_POD": str(units),
+        "ALIYUN_COM_GPU_MEM_DEV": str(per_gpu), "ALIYUN_COM_GPU_MEM_ASSIGNED": "false",
+        "ALIYUN_COM_GPU_MEM_ASSUME_TIME": str(time.time_ns())}}})
+    kube.create(f"/api/v1/namespaces/default/pods/{name}/binding",
+                {"apiVersion": "v1", "kind": "Binding", "metadata": {"name": name},
+                 "target": {"apiVersion": "v1", "kind": "Node", "name": node}})
+
+
+def test_three_pods_allocate_in_another_order_than_binding(kube):
+    _apply(kube)
+    kube.create_node({"apiVersion": "v1", "kind": "Node",
+                      "metadata": {"name": "gpu-node-1", "labels": {"gpushare.io/device-plugin": "aliyun"}},
+                      "status": {"capacity": {"aliyun.com/gpu-mem": "6", "aliyun.com/gpu-count": "2",
+                                              "cpu": "8", "memory": "32Gi", "pods": "110"},
+                                 "allocatable": {"aliyun.com/gpu-mem": "6", "aliyun.com/gpu-count": "2",
+                                                 "cpu": "8", "memory": "32Gi", "pods": "110"}}})
+    # Another node's pod with the same size must never be taken.
+    kube.create_node({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "gpu-node-2"},
+                      "status": {"capacity": {"aliyun.com/gpu-mem": "6"}, "allocatable": {"aliyun.com/gpu-mem": "6"}}})
+    for name, units in (("a", 1), ("b", 1), ("c", 2), ("other", 1)):
+        kube.create("/api/v1/namespaces/default/pods", _gpu_pod(name, units))
+    _bind_as_extender(kube, "other", "gpu-node-2", 0, 1, 3)
+    for name, gpu, units in (("a", 0, 1), ("b", 1, 1), ("c", 1, 2)):
+        _bind_as_extender(kube, name, "gpu-node-1", gpu, units, 3)
+    kc = kube.service_account_kubeconfig("kube-system", "gpushare-device-plugin")
+    exe = build_dir() / "tests" / "test_device_plugin_grpc"
+    assert exe.exists(), f"{exe} missing: build the test_device_plugin_grpc target first"
+    env = dict(os.environ, GPUSHARE_E2E_KUBECONFIG=str(kc), GPUSHARE_E2E_NODE="gpu-node-1")
+    r = subprocess.run([str(exe), "-w", "NoTests", "[e2e]"], env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout[-6000:] + r.stderr[-2000:]
+    pods = {p["metadata"]["name"]: p for p in kube.pods()}
+    ann = {n: pods[n]["metadata"]["annotations"] for n in ("a", "b", "c")}
+    for n in ("a", "b", "c"):
+        assert ann[n]["ALIYUN_COM_GPU_MEM_ASSIGNED"] == "true", n
+    # Patched in the order the kubelet admitted them: b, c, a.
+    t = {n: int(ann[n]["ALIYUN_COM_GPU_MEM_ASSIGN_TIME"]) for n in ann}
+    assert t["b"] < t["c"] < t["a"]
+    other = pods["other"]["metadata"]["annotations"]
+    assert other["ALIYUN_COM_GPU_MEM_ASSIGNED"] == "false"
+    assert "ALIYUN_COM_GPU_MEM_ASSIGN_TIME" not in other
