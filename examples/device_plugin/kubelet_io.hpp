@@ -31,6 +31,13 @@ class ApiPods : public gpushare::node::PodSource {
     o.field_selector = "spec.nodeName=" + node;
     return api_.list_all("/api/v1/pods", o);
   }
+  /// spec.nodeName of pod ns/name (the plugin's own pod, when NODE_NAME is not set).
+  std::string node_of_pod(const std::string& ns, const std::string& name) {
+    const nlohmann::json p = api_.get("/api/v1/namespaces/" + ns + "/pods/" + name);
+    const std::string n = p.contains("spec") ? p.at("spec").value("nodeName", std::string()) : std::string();
+    if (n.empty()) throw gpushare::NotFound("pod " + ns + "/" + name + " has no spec.nodeName");
+    return n;
+  }
   void patch_annotations(const std::string& ns, const std::string& name, const std::map<std::string, std::string>& a) override {
     nlohmann::json ann = nlohmann::json::object();
     for (const auto& kv : a) ann[kv.first] = kv.second;

@@ -39,7 +39,7 @@ namespace {
 
 const char* usage =
     "usage: gpushare-device-plugin --dialect aliyun|nvidia [options]\n"
-    "  --node NAME                  this node (default: $NODE_NAME)\n"
+    "  --node NAME                  this node (default: $NODE_NAME; else the node of this pod, $HOSTNAME, read from the API server)\n"
     "  --device-plugin-dir DIR      kubelet device-plugin directory (default /var/lib/kubelet/device-plugins)\n"
     "  --pod-resources-socket PATH  kubelet pod-resources socket (default /var/lib/kubelet/pod-resources/kubelet.sock; '' = none)\n"
     "  --aliyun-mib                 aliyun.com/gpu-mem counts MiB (default GiB)\n"
@@ -96,7 +96,6 @@ Options parse(int argc, char** argv) {
   }
   if (o.print_gpus) return o;
   if (o.dialect != "aliyun" && o.dialect != "nvidia") die("--dialect must be aliyun or nvidia (got '" + o.dialect + "')");
-  if (o.node.empty()) die("--node (or $NODE_NAME) is required");
   return o;
 }
 
@@ -314,7 +313,7 @@ std::int64_t mtime_of(const std::string& p) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const Options o = parse(argc, argv);
+  Options o = parse(argc, argv);
   std::unique_ptr<gn::Nvml> nvml;
   gn::GpuInventory inv;
   try {
@@ -332,7 +331,13 @@ int main(int argc, char** argv) {
     std::cout << gn::inventory_to_json(inv).dump(1) << "\n";
     return 0;
   }
-  PluginService::log("node " + o.node + ": " + std::to_string(inv.gpus.size()) + " GPUs from " + inv.source + ", dialect " + o.dialect);
+  if (o.node.empty() && o.dialect == "nvidia") {
+    const char* n = std::getenv("NODE_NAME");
+    char host[256] = {0};
+    if (!n && ::gethostname(host, sizeof host - 1) == 0) n = host;
+    o.node = n ? n : "unknown";
+  }
+  PluginService::log("node " + (o.node.empty() ? std::string("?") : o.node) + ": " + std::to_string(inv.gpus.size()) + " GPUs from " + inv.source + ", dialect " + o.dialect);
 
   std::unique_ptr<gn::PodSource> pods;
   std::unique_ptr<gsdp::PodResourcesView> kubelet_view;
@@ -344,6 +349,16 @@ int main(int argc, char** argv) {
       if (!o.pods_file.empty()) pods = std::make_unique<gsdp::FilePods>(o.pods_file);
       else if (!o.kubeconfig.empty()) pods = std::make_unique<gsdp::ApiPods>(gpushare::k8s::load_kubeconfig(o.kubeconfig));
       else pods = std::make_unique<gsdp::ApiPods>(gpushare::k8s::in_cluster_config());
+      if (o.node.empty()) {  // e.g. gpu-operator's DaemonSet, whose env cannot carry a fieldRef
+        auto* api = dynamic_cast<gsdp::ApiPods*>(pods.get());
+        const char* host = std::getenv("HOSTNAME");
+        std::ifstream nsf("/var/run/secrets/kubernetes.io/serviceaccount/namespace");
+        std::string ns;
+        std::getline(nsf, ns);
+        if (!api || !host || ns.empty()) die("--node (or $NODE_NAME) is required outside a pod");
+        o.node = api->node_of_pod(ns, host);
+        PluginService::log("node " + o.node + " (from pod " + ns + "/" + host + ")");
+      }
     } catch (const std::exception& e) {
       die(std::string("API server access: ") + e.what());
     }

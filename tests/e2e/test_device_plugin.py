@@ -108,3 +108,31 @@ def test_three_pods_allocate_in_another_order_than_binding(kube):
     other = pods["other"]["metadata"]["annotations"]
     assert other["ALIYUN_COM_GPU_MEM_ASSIGNED"] == "false"
     assert "ALIYUN_COM_GPU_MEM_ASSIGN_TIME" not in other
+
+
+def test_gpu_operator_binding_grants_the_operators_service_account(kube):
+    """deploy/device-plugin/gpu-operator/rbac-gpu-operator.yaml gives the gpu-operator's device-plugin
+    ServiceAccount exactly gpushare's rights (the ClusterPolicy patch itself needs the operator's
+    CRD, which is not installed here)."""
+    _apply(kube)
+    for obj in ({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "gpu-operator"}},
+                {"apiVersion": "v1", "kind": "ServiceAccount",
+                 "metadata": {"name": "nvidia-device-plugin", "namespace": "gpu-operator"}}):
+        try:
+            kube.create_object(obj, namespace="gpu-operator")
+        except ApiError as e:
+            if e.status != 409:
+                raise
+    for obj in load_manifest(DEPLOY / "gpu-operator" / "rbac-gpu-operator.yaml"):
+        try:
+            kube.create_object(obj)
+        except ApiError as e:
+            if e.status != 409:
+                raise
+    tr = kube.create("/api/v1/namespaces/gpu-operator/serviceaccounts/nvidia-device-plugin/token",
+                     {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
+                      "spec": {"audiences": ["https://kubernetes.default.svc"], "expirationSeconds": 600}})
+    token = tr["status"]["token"]
+    for verb in ("get", "list", "watch", "patch"):
+        assert _allowed(kube, token, verb, "pods"), verb
+    assert not _allowed(kube, token, "delete", "pods")
