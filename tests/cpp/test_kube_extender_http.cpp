@@ -148,6 +148,7 @@ TEST_CASE("a follower answers only /healthz; -v=2 logs one line per request", "[
   r.start();
   httplib::Client c("127.0.0.1", r.port);
   CHECK(c.Get("/healthz")->status == 200);
+  CHECK(c.Get("/readyz")->status == 503);
   CHECK(c.Get("/inspect")->status == 503);
   CHECK(c.Get("/metrics")->status == 503);
   CHECK(c.Post("/gpushare-scheduler/filter", filter_body(2), "application/json")->status == 503);
@@ -155,6 +156,7 @@ TEST_CASE("a follower answers only /healthz; -v=2 logs one line per request", "[
   leader = true;
   CHECK(c.Post("/gpushare-scheduler/filter", filter_body(2), "application/json")->status == 200);
   CHECK(c.Get("/inspect")->status == 200);
+  CHECK(c.Get("/readyz")->status == 200);
   const std::string l = log.str();
   CHECK(l.find("gpushare-extender: filter pod=ns/p nodes_in=2 nodes_out=2 decision=\"0 failed\" ms=") == 0);
   CHECK(std::count(l.begin(), l.end(), '\n') == 1);

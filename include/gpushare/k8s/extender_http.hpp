@@ -1,6 +1,6 @@
 // gpushare/k8s/extender_http.hpp — the extender's HTTP face over cpp-httplib: the verbs
 // (POST <prefix>/filter, /prioritize, /bind), GET /inspect, GET /metrics (Prometheus text
-// format), GET /healthz; TCP_NODELAY and keep-alive on every accepted connection (kube-scheduler
+// format), GET /healthz (alive), GET /readyz (200 only while serving); TCP_NODELAY and keep-alive on every accepted connection (kube-scheduler
 // keeps its connection alive; without TCP_NODELAY each reply waits ~40 ms on a delayed ACK);
 // one log line per request at verbosity >= 2; and, with leader election, a follower answers
 // only /healthz (everything else 503).  Needs nlohmann_json and cpp-httplib.
@@ -225,6 +225,13 @@ inline void install_extender_routes(httplib::Server& server, ExtenderService& sv
     res.set_content(metrics.render(svc.cluster()), "text/plain; version=0.0.4");
   });
   server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) { res.set_content("ok", "text/plain"); });
+  // Readiness: 200 only while this extender serves (synced with the API server, and the leader),
+  // so a Service sends the scheduler's calls to the leader alone.
+  server.Get("/readyz", [o](const httplib::Request&, httplib::Response& res) {
+    const bool s = o.serving();
+    res.status = s ? 200 : 503;
+    res.set_content(s ? "ok" : "not serving (not synced or not the leader)", "text/plain");
+  });
 }
 
 }  // namespace k8s
