@@ -447,3 +447,58 @@ def test_hami_dialect_bound_with_annotations(kube):
     assert a["hami.io/bind-phase"] == "allocating"
     assert "GPU-h1-" in a["hami.io/vgpu-devices-allocated"]
     kube.wait_for(lambda: sum(inspect_used(ext).values()) == 4, what="/inspect counts hp")
+
+
+def post(ext, verb, body):
+    req = urllib.request.Request(f"{ext.url}/gpushare-scheduler/{verb}", json.dumps(body).encode(),
+                                 {"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return json.loads(r.read())
+
+
+def test_bind_checks_uid_and_a_retried_bind_does_not_double_allocate(kube):
+    kube.create_node(aliyun_node("n16", 2, 16))
+    ext = Extender(kube).wait_ready()
+    p = kube.create(PODS, aliyun_pod("u", 8))
+    assert post(ext, "filter", {"Pod": p, "NodeNames": ["n16"]})["NodeNames"] == ["n16"]
+    # The pod was deleted and created again under the same name: the old UID is not bound.
+    r = post(ext, "bind", {"PodName": "u", "PodNamespace": "default", "PodUID": "not-" + p["metadata"]["uid"], "Node": "n16"})
+    assert "UID" in r["Error"] and "not bound" in r["Error"]
+    assert not pod_obj(kube, "u")["spec"].get("nodeName")
+    assert inspect_used(ext) == {}
+    post(ext, "filter", {"Pod": p, "NodeNames": ["n16"]})
+    ok = {"PodName": "u", "PodNamespace": "default", "PodUID": p["metadata"]["uid"], "Node": "n16"}
+    assert post(ext, "bind", ok).get("Error", "") == ""
+    assert pod_obj(kube, "u")["spec"]["nodeName"] == "n16"
+    kube.wait_for(lambda: sum(inspect_used(ext).values()) == 8, what="u counted")
+    # The scheduler retries (its call timed out): refused, and still counted once.
+    post(ext, "filter", {"Pod": p, "NodeNames": ["n16"]})
+    r = post(ext, "bind", ok)
+    assert "already bound to node n16" in r["Error"]
+    time.sleep(0.5)
+    assert sum(inspect_used(ext).values()) == 8
+    # A pod that does not exist: the API server's 404 comes back in Error, naming the call.
+    ghost = aliyun_pod("ghost", 4)
+    ghost["metadata"]["uid"] = "g"
+    post(ext, "filter", {"Pod": ghost, "NodeNames": ["n16"]})
+    r = post(ext, "bind", {"PodName": "ghost", "PodNamespace": "default", "PodUID": "g", "Node": "n16"})
+    assert "GET /api/v1/namespaces/default/pods/ghost: 404 NotFound" in r["Error"]
+    assert sum(inspect_used(ext).values()) == 8
+
+
+def test_kubeconfig_client_certificate_inline_and_errors_name_the_call(kube):
+    kube.create_node(aliyun_node("n16", 2, 16))
+    port = free_port()
+    ok = kube.spawn("extender-cert", [build_dir() / "examples" / "gpushare-extender", "--kubeconfig",
+                                      kube.kubeconfig("admin-inline", inline=True), "--port", str(port)])
+    kube.wait_for(lambda: "serving" in ok.log_path.read_text(), what="extender with an inline client certificate", proc=ok)
+    bad = kube.spawn("extender-badtoken", [build_dir() / "examples" / "gpushare-extender", "--kubeconfig",
+                                           kube.kubeconfig("nobody", token="not-a-token"), "--port", str(free_port())])
+    line = kube.wait_for(lambda: re.search(r".*401.*", bad.log_path.read_text()), what="401 in the log", proc=bad).group(0)
+    assert kube.server + ": GET /api/v1/" in line and "401 Unauthorized" in line
+    bad_file = kube.dir / "broken-kubeconfig.yaml"
+    bad_file.write_text("clusters: [\n")
+    import subprocess
+    r = subprocess.run([str(build_dir() / "examples" / "gpushare-extender"), "--kubeconfig", str(bad_file)],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 2 and str(bad_file) in r.stderr and "not YAML" in r.stderr
