@@ -302,6 +302,12 @@ class ApiClient {
     for (auto* c : watches_) c->stop();
   }
 
+  /// @brief True once stop_watches() was called.
+  bool watches_stopped() const {
+    std::lock_guard<std::mutex> lock(watch_mutex_);
+    return stopping_;
+  }
+
   /// @brief POST `body` to `path` (e.g. a Binding to pods/NAME/binding); returns the reply.
   nlohmann::json create(const std::string& path, const nlohmann::json& body) {
     return call("POST", path, body.dump(), "application/json");
@@ -453,7 +459,7 @@ class ApiClient {
   std::mutex token_mutex_;
   std::string file_token_;
   struct timespec token_mtime_ {};
-  std::mutex watch_mutex_;
+  mutable std::mutex watch_mutex_;
   std::set<httplib::ClientImpl*> watches_;
   bool stopping_ = false;
 };
