@@ -260,6 +260,27 @@ TEST_CASE("aliyun: multi-container pods get their per-container amounts on the p
   CHECK(both[1].at("ALIYUN_COM_GPU_MEM_IDX") == "0");
 }
 
+TEST_CASE("aliyun: after a plugin restart, a pod part-way through its containers is continued from the kubelet's view") {
+  auto inv = inventory(2);
+  MemPods api;
+  api.pods = {pod("m", {1, 3}, 1, 100)};
+  MemKubelet kubelet;
+  kubelet.admit("m");
+  {
+    AliyunMatcher before("n1", api, &kubelet);
+    CHECK(before.allocate(inv, {ids(0, 0, 1)}).at(0).at("ALIYUN_COM_GPU_MEM_IDX") == "1");
+  }
+  kubelet.record("m", "c0", ids(0, 0, 1));
+  AliyunMatcher after("n1", api, &kubelet);  // restarted: no memory of m, which is assigned now
+  auto e = after.allocate(inv, {ids(0, 1, 3)}).at(0);
+  CHECK(e.at("ALIYUN_COM_GPU_MEM_IDX") == "1");
+  CHECK(e.at("ALIYUN_COM_GPU_MEM_CONTAINER") == "3");
+  CHECK(api.patched.size() == 1);  // patched once, before the restart
+  CHECK_THROWS_AS(after.allocate(inv, {ids(0, 4, 3)}), NotFound);
+  AliyunMatcher blind("n1", api, nullptr);  // without the view it cannot know: refused, not guessed
+  CHECK_THROWS_AS(blind.allocate(inv, {ids(0, 1, 3)}), NotFound);
+}
+
 TEST_CASE("aliyun: malformed requests, unhealthy GPUs and failed patches change nothing") {
   auto inv = inventory(2);
   MemPods api;

@@ -6,6 +6,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -226,14 +227,23 @@ TEST_CASE("aliyun dialect over gRPC: three pods, two of the same size, Allocate 
 }
 
 // The end-to-end half, run by tests/e2e/test_device_plugin.py against a real kube-apiserver (hidden
-// from the plain ctest run): pods a (1 unit, GPU 0), b (1 unit, GPU 1), c (2 units, GPU 1) were
-// annotated as the extender binds them and bound to node GPUSHARE_E2E_NODE in that order; the
-// plugin reads and patches them through the API server with the ServiceAccount kubeconfig
-// GPUSHARE_E2E_KUBECONFIG; the test kubelet admits b, c, a.
-TEST_CASE("e2e: three pods through the real API server, Allocate in another order than binding", "[.e2e]") {
+// from the plain ctest run).  GPUSHARE_E2E_PLAN lists, in the order the test kubelet admits them,
+// the pods bound to node GPUSHARE_E2E_NODE (two GPUs of 3 GiB) as "name:units:gpu,...", the GPU
+// being what the pod's bind annotations say; the plugin reads and patches the pods through the API
+// server with the ServiceAccount kubeconfig GPUSHARE_E2E_KUBECONFIG.
+TEST_CASE("e2e: pods through the real API server, Allocate in another order than binding", "[.e2e]") {
   const char* kc = std::getenv("GPUSHARE_E2E_KUBECONFIG");
   const char* node = std::getenv("GPUSHARE_E2E_NODE");
-  if (!kc || !node) FAIL("run through tests/e2e/test_device_plugin.py (GPUSHARE_E2E_KUBECONFIG, GPUSHARE_E2E_NODE)");
+  const char* plan = std::getenv("GPUSHARE_E2E_PLAN");
+  if (!kc || !node || !plan) FAIL("run through tests/e2e/test_device_plugin.py (GPUSHARE_E2E_KUBECONFIG, _NODE, _PLAN)");
+  struct Step { std::string pod; int units = 0; int gpu = 0; };
+  std::vector<Step> steps;
+  std::stringstream ps(plan);
+  for (std::string item; std::getline(ps, item, ',');) {
+    const auto c1 = item.find(':'), c2 = item.rfind(':');
+    REQUIRE((c1 != std::string::npos && c2 > c1));
+    steps.push_back({item.substr(0, c1), std::stoi(item.substr(c1 + 1, c2 - c1 - 1)), std::stoi(item.substr(c2 + 1))});
+  }
   TestKubelet k;
   const std::string gpus = k.dir() + "/gpus.json";
   write(gpus, fake_gpus(2, 3 * 1024, nullptr));
@@ -244,23 +254,22 @@ TEST_CASE("e2e: three pods through the real API server, Allocate in another orde
   auto mem = k.plugin(find(regs, "aliyun.com/gpu-mem").endpoint());
   auto& pr = k.pod_resources();
   v1beta1::AllocateResponse out;
-  struct Step { std::string pod; int units; int gpu; std::vector<std::string> devs; };
-  const std::vector<Step> steps = {{"b", 1, 1, {uuid(0) + "-_-0"}},
-                                   {"c", 2, 1, {uuid(0) + "-_-1", uuid(0) + "-_-2"}},
-                                   {"a", 1, 0, {uuid(1) + "-_-0"}}};
+  int next_unit = 0;  // the kubelet hands out fake units in its own order, unrelated to GPUs
   for (const Step& st : steps) {
+    std::vector<std::string> devs;
+    for (int u = 0; u < st.units; ++u, ++next_unit) devs.push_back(uuid(next_unit / 3) + "-_-" + std::to_string(next_unit % 3));
     pr.admit("default", st.pod, {"main"});
-    const grpc::Status s = allocate(*mem, {st.devs}, out);
+    const grpc::Status s = allocate(*mem, {devs}, out);
     INFO("pod " << st.pod << ": " << s.error_message());
     REQUIRE(s.ok());
     const auto& env = out.container_responses(0).envs();
     CHECK(env.at("NVIDIA_VISIBLE_DEVICES") == uuid(st.gpu));
     CHECK(env.at("ALIYUN_COM_GPU_MEM_IDX") == std::to_string(st.gpu));
     CHECK(env.at("ALIYUN_COM_GPU_MEM_CONTAINER") == std::to_string(st.units));
-    pr.record(st.pod, "main", "aliyun.com/gpu-mem", st.devs);
+    pr.record(st.pod, "main", "aliyun.com/gpu-mem", devs);
   }
-  const grpc::Status s = allocate(*mem, {{uuid(1) + "-_-1"}}, out);
+  const grpc::Status s = allocate(*mem, {{uuid(1) + "-_-2"}}, out);
   CHECK(s.error_code() == grpc::StatusCode::NOT_FOUND);
-  CHECK_THAT(s.error_message(), Catch::Contains(std::string("node ") + node) && Catch::Contains("default/a (gpu 0"));
+  CHECK_THAT(s.error_message(), Catch::Contains(std::string("node ") + node) && Catch::Contains("default/" + steps[0].pod));
   CHECK(k.stop_plugin() == 0);
 }

@@ -76,7 +76,29 @@ def _bind_as_extender(kube, name, node, gpu, units, per_gpu):
                  "target": {"apiVersion": "v1", "kind": "Node", "name": node}})
 
 
+def _run_test_kubelet(kube, node, plan):
+    """The C++ test kubelet (test_device_plugin_grpc "[e2e]") with gpushare-device-plugin as its
+    ServiceAccount; `plan` is [(pod, units, gpu)] in the order the kubelet admits the pods."""
+    kc = kube.service_account_kubeconfig("kube-system", "gpushare-device-plugin")
+    exe = build_dir() / "tests" / "test_device_plugin_grpc"
+    assert exe.exists(), f"{exe} missing: build the test_device_plugin_grpc target first"
+    env = dict(os.environ, GPUSHARE_E2E_KUBECONFIG=str(kc), GPUSHARE_E2E_NODE=node,
+               GPUSHARE_E2E_PLAN=",".join(f"{p}:{u}:{g}" for p, u, g in plan))
+    r = subprocess.run([str(exe), "-w", "NoTests", "[e2e]"], env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout[-6000:] + r.stderr[-2000:]
+
+
+def _check_patched_in_order(kube, order):
+    ann = {p["metadata"]["name"]: p["metadata"]["annotations"] for p in kube.pods()}
+    for n in order:
+        assert ann[n]["ALIYUN_COM_GPU_MEM_ASSIGNED"] == "true", n
+    t = [int(ann[n]["ALIYUN_COM_GPU_MEM_ASSIGN_TIME"]) for n in order]
+    assert t == sorted(t), "patched in the kubelet's admission order"
+    return ann
+
+
 def test_three_pods_allocate_in_another_order_than_binding(kube):
+    """Annotations written through the API as the extender's aliyun dialect writes them."""
     _apply(kube)
     kube.create_node({"apiVersion": "v1", "kind": "Node",
                       "metadata": {"name": "gpu-node-1", "labels": {"gpushare.io/device-plugin": "aliyun"}},
@@ -92,22 +114,32 @@ def test_three_pods_allocate_in_another_order_than_binding(kube):
     _bind_as_extender(kube, "other", "gpu-node-2", 0, 1, 3)
     for name, gpu, units in (("a", 0, 1), ("b", 1, 1), ("c", 1, 2)):
         _bind_as_extender(kube, name, "gpu-node-1", gpu, units, 3)
-    kc = kube.service_account_kubeconfig("kube-system", "gpushare-device-plugin")
-    exe = build_dir() / "tests" / "test_device_plugin_grpc"
-    assert exe.exists(), f"{exe} missing: build the test_device_plugin_grpc target first"
-    env = dict(os.environ, GPUSHARE_E2E_KUBECONFIG=str(kc), GPUSHARE_E2E_NODE="gpu-node-1")
-    r = subprocess.run([str(exe), "-w", "NoTests", "[e2e]"], env=env, capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0, r.stdout[-6000:] + r.stderr[-2000:]
-    pods = {p["metadata"]["name"]: p for p in kube.pods()}
-    ann = {n: pods[n]["metadata"]["annotations"] for n in ("a", "b", "c")}
-    for n in ("a", "b", "c"):
-        assert ann[n]["ALIYUN_COM_GPU_MEM_ASSIGNED"] == "true", n
-    # Patched in the order the kubelet admitted them: b, c, a.
-    t = {n: int(ann[n]["ALIYUN_COM_GPU_MEM_ASSIGN_TIME"]) for n in ann}
-    assert t["b"] < t["c"] < t["a"]
-    other = pods["other"]["metadata"]["annotations"]
+    _run_test_kubelet(kube, "gpu-node-1", [("b", 1, 1), ("c", 2, 1), ("a", 1, 0)])
+    _check_patched_in_order(kube, ["b", "c", "a"])
+    other = {p["metadata"]["name"]: p for p in kube.pods()}["other"]["metadata"]["annotations"]
     assert other["ALIYUN_COM_GPU_MEM_ASSIGNED"] == "false"
     assert "ALIYUN_COM_GPU_MEM_ASSIGN_TIME" not in other
+
+
+def test_extender_binds_then_device_plugin_allocates_out_of_order(kube):
+    """The whole chain: the real kube-scheduler calls the real gpushare-extender (aliyun, best-fit),
+    which binds three pods to one node through the API server; the test kubelet admits them in
+    another order and the plugin gives each container the GPU the extender wrote on its pod."""
+    from test_extender_cluster import Extender, aliyun_node, aliyun_pod, start_scheduler, wait_bound
+
+    _apply(kube)
+    kube.create_node(aliyun_node("gpu-node-1", 2, 3))
+    ext = Extender(kube, args=("--policy", "best-fit")).wait_ready()
+    sched = start_scheduler(kube, ext.port)
+    units = {"a": 2, "b": 2, "c": 1}
+    for name in ("a", "b", "c"):  # bound one after the other: a, b, c
+        kube.create("/api/v1/namespaces/default/pods", aliyun_pod(name, units[name]))
+        assert wait_bound(kube, name, sched) == "gpu-node-1"
+    gpu = {p["metadata"]["name"]: int(p["metadata"]["annotations"]["ALIYUN_COM_GPU_MEM_IDX"]) for p in kube.pods()}
+    assert gpu["a"] != gpu["b"], f"the two 2 GiB pods should be on different GPUs: {gpu}"
+    order = ["b", "c", "a"]
+    _run_test_kubelet(kube, "gpu-node-1", [(n, units[n], gpu[n]) for n in order])
+    _check_patched_in_order(kube, order)
 
 
 def test_gpu_operator_binding_grants_the_operators_service_account(kube):

@@ -13,7 +13,9 @@
 //      before admitting it, so a same-size pod bound earlier but not yet seen by the kubelet is not
 //      the one being admitted (Aliyun's device plugin takes the oldest and gives the container the
 //      other pod's GPU).  Then the oldest ALIYUN_COM_GPU_MEM_ASSUME_TIME wins.
-// A served pod is never matched again, even before the API server shows ASSIGNED=true.  No
+// A served pod is never matched again, even before the API server shows ASSIGNED=true.  After a
+// restart of the plugin, a pod part-way through its GPU containers is recognised from the
+// kubelet's view (its first containers hold gpu-mem devices) and continued without a new patch.  No
 // match is an error naming the node, the size and every candidate seen.  On a match the pod is
 // patched ASSIGNED=true + ASSIGN_TIME (first container only); a failed patch undoes the match.
 //
@@ -237,19 +239,36 @@ class AliyunMatcher {
     return out;
   }
 
-  const Candidate* pick(const std::vector<Candidate>& cands, const std::map<std::string, Progress>& progress, std::int64_t units) {
+  const Candidate* pick(const std::vector<Candidate>& cands, std::map<std::string, Progress>& progress, std::int64_t units) {
     for (const auto& c : cands) {  // 1. a pod part-way through its GPU containers
       auto it = progress.find(c.uid);
       if (c.note.empty() && it != progress.end() && it->second.served < it->second.total &&
           c.slots[static_cast<std::size_t>(it->second.served)].units == units)
         return &c;
     }
+    // 1b. after a restart of this plugin: an assigned pod whose first GPU containers hold gpu-mem
+    // devices in the kubelet's view and whose next one asks for U is part-way too.
+    std::optional<std::vector<KubeletPod>> view;
+    for (const auto& c : cands) {
+      if (!c.note.empty() || !c.assigned || progress.count(c.uid) || c.slots.size() < 2 || !kubelet_) continue;
+      if (!view && !(view = kubelet_->list())) break;
+      for (const auto& kp : *view) {
+        if (kp.ns != c.ns || kp.name != c.name) continue;
+        std::size_t k = 0;
+        while (k < c.slots.size() && holds_gpu_mem(kp, c.slots[k].container)) ++k;
+        if (k > 0 && k < c.slots.size() && c.slots[k].units == units) {
+          progress[c.uid] = Progress{c.ns + "/" + c.name, static_cast<int>(k), static_cast<int>(c.slots.size())};
+          return &c;
+        }
+      }
+    }
     std::vector<const Candidate*> fresh;  // 2. assumed, not assigned, not served, first slot fits
     for (const auto& c : cands)
       if (c.note.empty() && !c.assigned && !progress.count(c.uid) && !c.slots.empty() && c.slots[0].units == units)
         fresh.push_back(&c);
     if (fresh.size() > 1 && kubelet_) {
-      if (auto view = kubelet_->list()) {
+      if (!view) view = kubelet_->list();
+      if (view) {
         std::vector<const Candidate*> known;
         for (const Candidate* c : fresh)
           for (const auto& kp : *view)
