@@ -4,12 +4,16 @@
 // --pods-file here and from a real kube-apiserver in the end-to-end test.
 #include <catch2/catch.hpp>
 
+#include <dlfcn.h>
+#include <sys/stat.h>
+
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
 
+#include "gpushare/io/nvidia_smi_topo.hpp"
 #include "gpushare/io/topology_json.hpp"
 #include "gpushare/k8s/annotations.hpp"
 #include "gpushare/solve/nvidia_besteffort.hpp"
@@ -224,6 +228,45 @@ TEST_CASE("aliyun dialect over gRPC: three pods, two of the same size, Allocate 
   CHECK(s.error_code() == grpc::StatusCode::INVALID_ARGUMENT);
   CHECK_THAT(s.error_message(), Catch::Contains("capacity only"));
   CHECK(k.stop_plugin() == 0);
+}
+
+// Without NVML the plugin asks nvidia-smi.  A stand-in nvidia-smi on PATH prints what the real one
+// prints for --query-gpu (CSV, noheader, nounits) and `topo -m` (a DGX-1 capture from the fixtures).
+TEST_CASE("GPU discovery through nvidia-smi when libnvidia-ml.so.1 is absent") {
+  if (void* h = ::dlopen("libnvidia-ml.so.1", RTLD_NOW)) {
+    ::dlclose(h);
+    WARN("NVML is present on this machine: the plugin takes the NVML path, nvidia-smi is not asked");
+    return;
+  }
+  TestKubelet k;
+  const std::string smi = k.dir() + "/nvidia-smi";
+  {
+    std::ofstream f(smi);
+    f << "#!/bin/sh\ncase \"$*\" in\n*query-gpu*)\n";
+    for (int i = 0; i < 8; ++i) f << "echo '" << i << ", " << uuid(i) << ", 16160, Tesla V100-SXM2-16GB'\n";
+    f << ";;\n*topo*) cat '" << GPUSHARE_DATA_DIR << "/topology/smi/dgx1-v100.txt' ;;\n*) exit 1 ;;\nesac\n";
+  }
+  ::chmod(smi.c_str(), 0755);
+  const std::string cmd = "PATH='" + k.dir() + "':\"$PATH\" " + GPUSHARE_DEVICE_PLUGIN + " --print-gpus";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  REQUIRE(p);
+  std::string out;
+  char buf[4096];
+  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
+  REQUIRE(::pclose(p) == 0);
+  const json j = json::parse(out);
+  CHECK(j["source"] == "nvidia-smi");
+  REQUIRE(j["gpus"].size() == 8);
+  CHECK(j["gpus"][5]["uuid"] == uuid(5));
+  CHECK(j["gpus"][5]["memory_mib"] == 16160);
+  CHECK(j["gpus"][5]["model"] == "Tesla V100-SXM2-16GB");
+  std::ifstream f(std::string(GPUSHARE_DATA_DIR) + "/topology/smi/dgx1-v100.txt");
+  std::stringstream text;
+  text << f.rdbuf();
+  const gpushare::Topology want = gpushare::parse_nvidia_smi_topo(text.str()).to_topology();
+  const gpushare::Topology got = gpushare::topology_from_json(j["topology"]);
+  CHECK(got.nvlink() == want.nvlink());
+  CHECK(got.nvlink()(0, 3) > 0);
 }
 
 // The end-to-end half, run by tests/e2e/test_device_plugin.py against a real kube-apiserver (hidden
