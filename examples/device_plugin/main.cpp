@@ -39,7 +39,8 @@ namespace {
 
 const char* usage =
     "usage: gpushare-device-plugin --dialect aliyun|nvidia [options]\n"
-    "  --node NAME                  this node (default: $NODE_NAME; else the node of this pod, $HOSTNAME, read from the API server)\n"
+    "  --node NAME                  this node (default: $NODE_NAME; else the node of this pod, $HOSTNAME in\n"
+    "                               $POD_NAMESPACE or the ServiceAccount's namespace, read from the API server)\n"
     "  --device-plugin-dir DIR      kubelet device-plugin directory (default /var/lib/kubelet/device-plugins)\n"
     "  --pod-resources-socket PATH  kubelet pod-resources socket (default /var/lib/kubelet/pod-resources/kubelet.sock; '' = none)\n"
     "  --aliyun-mib                 aliyun.com/gpu-mem counts MiB (default GiB)\n"
@@ -352,9 +353,13 @@ int main(int argc, char** argv) {
       if (o.node.empty()) {  // e.g. gpu-operator's DaemonSet, whose env cannot carry a fieldRef
         auto* api = dynamic_cast<gsdp::ApiPods*>(pods.get());
         const char* host = std::getenv("HOSTNAME");
-        std::ifstream nsf("/var/run/secrets/kubernetes.io/serviceaccount/namespace");
         std::string ns;
-        std::getline(nsf, ns);
+        if (const char* pn = std::getenv("POD_NAMESPACE")) {
+          ns = pn;
+        } else {
+          std::ifstream nsf("/var/run/secrets/kubernetes.io/serviceaccount/namespace");
+          std::getline(nsf, ns);
+        }
         if (!api || !host || ns.empty()) die("--node (or $NODE_NAME) is required outside a pod");
         o.node = api->node_of_pod(ns, host);
         PluginService::log("node " + o.node + " (from pod " + ns + "/" + host + ")");

@@ -168,3 +168,25 @@ def test_gpu_operator_binding_grants_the_operators_service_account(kube):
     for verb in ("get", "list", "watch", "patch"):
         assert _allowed(kube, token, verb, "pods"), verb
     assert not _allowed(kube, token, "delete", "pods")
+
+
+def test_node_found_from_own_pod_when_node_name_is_unset(kube, tmp_path):
+    """As in gpu-operator's DaemonSet (no fieldRef in its env): the plugin reads its own pod
+    ($HOSTNAME in $POD_NAMESPACE) as its ServiceAccount and takes spec.nodeName."""
+    _apply(kube)
+    kube.create_node({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "gpu-node-7"},
+                      "status": {"capacity": {"aliyun.com/gpu-mem": "6"}, "allocatable": {"aliyun.com/gpu-mem": "6"}}})
+    kube.create("/api/v1/namespaces/default/pods", _gpu_pod("plugin-pod-x", 1))
+    kube.create("/api/v1/namespaces/default/pods/plugin-pod-x/binding",
+                {"apiVersion": "v1", "kind": "Binding", "metadata": {"name": "plugin-pod-x"},
+                 "target": {"apiVersion": "v1", "kind": "Node", "name": "gpu-node-7"}})
+    gpus = tmp_path / "gpus.json"
+    gpus.write_text('{"gpus": [{"uuid": "GPU-1", "memory_mib": 4096}]}')
+    kc = kube.service_account_kubeconfig("kube-system", "gpushare-device-plugin")
+    env = {k: v for k, v in os.environ.items() if k != "NODE_NAME"}
+    env.update(HOSTNAME="plugin-pod-x", POD_NAMESPACE="default")
+    proc = kube.spawn("gpushare-device-plugin", [str(build_dir() / "examples" / "gpushare-device-plugin"),
+                                                 "--dialect", "aliyun", "--kubeconfig", str(kc), "--fake-gpus", str(gpus),
+                                                 "--device-plugin-dir", str(tmp_path), "--pod-resources-socket", ""], env=env)
+    kube.wait_for(lambda: "node gpu-node-7 (from pod default/plugin-pod-x)" in proc.log_tail(), timeout=30,
+                  what="the plugin's node from its own pod", proc=proc)
