@@ -150,9 +150,13 @@ TEST_CASE("nvidia dialect over gRPC: register, list, preferred set, allocate, he
   s = allocate(*stub, {{uuid(2)}}, out);
   CHECK(s.error_code() == grpc::StatusCode::FAILED_PRECONDITION);
   CHECK_THAT(s.error_message(), Catch::Contains("unhealthy"));
-  // A broken file changes nothing.
+  // A broken file changes nothing: no new list, GPU 2 still refused, the others served.
   std::ofstream(gpus) << "{not json";
-  std::this_thread::sleep_for(std::chrono::milliseconds(800));
+  for (int i = 0; i < 200 && k.plugin_log().find("kept the previous GPUs") == std::string::npos; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  CHECK_THAT(k.plugin_log(), Catch::Contains("kept the previous GPUs") && Catch::Contains("gpus.json"));
+  CHECK_FALSE(watch.wait(3, list, std::chrono::seconds(1)));
+  CHECK(allocate(*stub, {{uuid(2)}}, out).error_code() == grpc::StatusCode::FAILED_PRECONDITION);
   REQUIRE(allocate(*stub, {{uuid(5)}}, out).ok());
 
   // The kubelet restarts: the plugin registers again and serves a new socket.
