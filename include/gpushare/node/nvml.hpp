@@ -18,10 +18,12 @@
 #include <dlfcn.h>
 
 #include <atomic>
+#include <cctype>
 #include <cstring>
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "gpushare/model/errors.hpp"
 #include "gpushare/node/gpus.hpp"
