@@ -18,7 +18,9 @@
 #pragma once
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <set>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -32,6 +34,7 @@
 #include "extender_v1.hpp"
 #include "inspect.hpp"
 #include "journal.hpp"
+#include "recover.hpp"
 
 namespace gpushare {
 namespace k8s {
@@ -259,6 +262,7 @@ class ExtenderService {
         throw Error(ErrorKind::conflict, msg);
       }
       own.drop();
+      if (api_truth_) inflight_[key] = InFlight{a.pod_uid, placement, std::chrono::steady_clock::now()};
       pods_.erase(pod);
     } catch (const Error& e) {
       out.error = e.what();
@@ -275,6 +279,87 @@ class ExtenderService {
     cluster_.release(key);
     if (journal_) journal_->append_release(key);
     return true;
+  }
+
+  /// @brief What sync_from_api did.
+  struct SyncReport {
+    std::size_t nodes = 0;        ///< nodes in the rebuilt cluster
+    std::size_t placements = 0;   ///< allocations read from the pods' bind annotations
+    std::size_t in_flight = 0;    ///< binds of this service the pod list does not show yet, kept on top
+    std::vector<std::string> problems;  ///< nodes that could not be read, pods that could not be placed
+  };
+
+  /// @brief Makes the API server's objects the state: the cluster is rebuilt from the nodes
+  /// and the pods' bind annotations (recover_cluster; pods deleted, Succeeded or Failed hold
+  /// nothing, pods bound by someone else are adopted, removed nodes go).  Binds this service
+  /// made that the pods do not show yet (the watch lags the bind) stay allocated on top until
+  /// the pod shows a node, a different UID, or has been absent for `absent_grace`.  From the
+  /// first call on, every successful bind is tracked that way.
+  SyncReport sync_from_api(const std::vector<nlohmann::json>& nodes, const std::vector<nlohmann::json>& pods,
+                           std::chrono::seconds absent_grace = std::chrono::seconds(30)) {
+    SyncReport rep;
+    nlohmann::json good = nlohmann::json::array();
+    for (const auto& n : nodes) {
+      try {
+        dialect_->node_from_json(n);  // the dialect keeps the node (GPU UUIDs) for bind annotations
+        good.push_back(n);
+      } catch (const Error& e) {
+        rep.problems.push_back(std::string("node not used: ") + e.what());
+      }
+    }
+    const nlohmann::json pod_list(pods);
+    RecoverResult r = recover_cluster(good, pod_list, parse_dialect(dialect_->name()));
+    rep.nodes = r.cluster.size();
+    rep.placements = r.placements.size();
+    struct Seen {
+      std::string uid, node;
+      bool terminal;
+    };
+    std::map<std::string, Seen> seen;
+    for (const auto& p : pods) {
+      try {
+        const auto& m = p.at("metadata");
+        const std::string phase = p.contains("status") ? p["status"].value("phase", "") : "";
+        const std::string node = p.contains("spec") ? p["spec"].value("nodeName", "") : "";
+        seen[m.value("namespace", "") + "/" + m.value("name", "")] = Seen{m.value("uid", ""), node, phase == "Succeeded" || phase == "Failed"};
+      } catch (const nlohmann::json::exception&) {
+      }
+    }
+    for (const auto& u : r.unplaced)  // pods not bound yet hold nothing; only bound ones are a problem
+      if (auto s = seen.find(u.pod); s == seen.end() || !s->second.node.empty())
+        rep.problems.push_back("pod " + u.pod + " on a node but not counted: " + u.reason);
+    const auto now = std::chrono::steady_clock::now();
+    std::lock_guard<std::mutex> lock(mutex_);
+    api_truth_ = true;
+    for (auto it = inflight_.begin(); it != inflight_.end();) {
+      auto s = seen.find(it->first);
+      const bool settled = s != seen.end() ? (!s->second.node.empty() || s->second.terminal ||
+                                              (!it->second.uid.empty() && s->second.uid != it->second.uid))
+                                           : now - it->second.since > absent_grace;
+      if (settled) {
+        it = inflight_.erase(it);
+        continue;
+      }
+      Placement p = it->second.placement;
+      try {
+        p.node_index = r.cluster.node_index(p.node);
+        r.cluster.allocate(p);
+        ++rep.in_flight;
+        ++it;
+      } catch (const Error& e) {
+        rep.problems.push_back("in-flight bind of " + it->first + " dropped: " + e.what());
+        it = inflight_.erase(it);
+      }
+    }
+    // Pending pods that were deleted or got bound meanwhile are no longer pending.
+    for (auto it = pods_.begin(); it != pods_.end();) {
+      auto s = seen.find(it->first);
+      if (s != seen.end() && (!s->second.node.empty() || s->second.terminal)) it = pods_.erase(it);
+      else ++it;
+    }
+    cluster_ = std::move(r.cluster);
+    dropped_ = rep.problems;
+    return rep;
   }
 
   /// @brief A copy of the cluster, for inspection.
@@ -306,6 +391,11 @@ class ExtenderService {
   struct PendingPod {
     nlohmann::json pod;
     Request request;
+  };
+  struct InFlight {
+    std::string uid;
+    Placement placement;
+    std::chrono::steady_clock::time_point since;
   };
 
   void learn_nodes(const ExtenderArgs& args) {
@@ -383,6 +473,8 @@ class ExtenderService {
   Cluster cluster_;
   std::map<std::string, PendingPod> pods_;
   std::vector<std::string> dropped_;
+  bool api_truth_ = false;                    // sync_from_api was called: track in-flight binds
+  std::map<std::string, InFlight> inflight_;  // binds the pod list does not show yet
 };
 
 }  // namespace k8s
