@@ -146,6 +146,7 @@ class ExtenderService {
       std::vector<nlohmann::json> passed_nodes;
       std::vector<std::string> passed_names;
       const auto names = args.candidate_names();
+      passed_names.reserve(names.size());
       for (std::size_t k = 0; k < names.size(); ++k) {
         const std::string& name = names[k];
         auto i = cluster_.find_node(name);
@@ -183,14 +184,17 @@ class ExtenderService {
     const SetAside own(cluster_, r.name);
     const auto names = args.candidate_names();
     std::vector<std::optional<Score>> scores;
+    scores.reserve(names.size());
     for (const auto& name : names) {
       auto i = cluster_.find_node(name);
       scores.push_back(i && !diagnose(cluster_.view(*i), r) ? node_score(*i, r) : std::nullopt);
     }
     std::vector<HostPriority> out;
+    out.reserve(names.size());
     // Rank-preserving scale over the lexicographic scores: order the distinct scores and map
     // the best to 10, the worst to 0, evenly in between.
     std::vector<Score> distinct;
+    distinct.reserve(scores.size());
     for (const auto& s : scores)
       if (s) distinct.push_back(*s);
     std::sort(distinct.begin(), distinct.end());
