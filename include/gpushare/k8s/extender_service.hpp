@@ -92,23 +92,26 @@ class ExtenderService {
   }
 
   /// @brief Adds or replaces a node from its core/v1 object (replacing keeps its allocations
-  /// only if the node is unchanged).  Returns the node name.
+  /// only if the node is unchanged).  Returns the node name.  If the journal replay left
+  /// operations it could not apply (their node was not known yet), a new node makes the journal
+  /// replay again onto the known nodes.
   std::string upsert_node(const nlohmann::json& node_json) {
     Node n = dialect_->node_from_json(node_json);
     std::lock_guard<std::mutex> lock(mutex_);
-    if (auto i = cluster_.find_node(n.name)) {
-      if (cluster_.nodes()[*i] == n) return n.name;
-      rebuild_with(n);
-    } else {
-      cluster_.add_node(n);
-    }
+    if (upsert_locked(n)) replay_if_incomplete();
     return n.name;
   }
 
-  /// @brief Replays the journal (call once after adding the nodes at start-up).
+  /// @brief Replays the journal (call once after adding the nodes at start-up).  Operations on
+  /// nodes not known yet (a restart without --nodes: the nodes come with the first calls) are
+  /// not lost: the journal is replayed again, onto a cluster of the known nodes, whenever a new
+  /// node becomes known, until every operation applies.
   ReplayReport recover() {
     std::lock_guard<std::mutex> lock(mutex_);
-    return journal_ ? journal_->replay(cluster_) : ReplayReport{};
+    if (!journal_) return ReplayReport{};
+    ReplayReport r = journal_->replay(cluster_);
+    replay_incomplete_ = !r.problems.empty();
+    return r;
   }
 
   /// @brief Takes over allocations recovered elsewhere (e.g. k8s::recover_cluster over the pod
@@ -403,8 +406,36 @@ class ExtenderService {
   };
 
   void learn_nodes(const ExtenderArgs& args) {
-    if (args.nodes)
-      for (const auto& n : *args.nodes) upsert_node(n);
+    if (!args.nodes) return;
+    std::vector<Node> nodes;
+    nodes.reserve(args.nodes->size());
+    for (const auto& n : *args.nodes) nodes.push_back(dialect_->node_from_json(n));
+    std::lock_guard<std::mutex> lock(mutex_);
+    bool added = false;
+    for (const auto& n : nodes) added = upsert_locked(n) || added;
+    if (added) replay_if_incomplete();
+  }
+
+  // Adds or replaces a node under mutex_; true if it was new.
+  bool upsert_locked(const Node& n) {
+    if (auto i = cluster_.find_node(n.name)) {
+      if (!(cluster_.nodes()[*i] == n)) rebuild_with(n);
+      return false;
+    }
+    cluster_.add_node(n);
+    return true;
+  }
+
+  // The journal's replay left operations undone (unknown nodes): replay it again onto a cluster
+  // of the nodes known now.  The journal holds every operation of this run too, so the result is
+  // the current state plus what the new nodes make applicable.  Under mutex_.
+  void replay_if_incomplete() {
+    if (!replay_incomplete_ || !journal_) return;
+    Cluster fresh(cluster_.nodes());
+    ReplayReport r = journal_->replay(fresh);
+    cluster_ = std::move(fresh);
+    replay_incomplete_ = !r.problems.empty();
+    dropped_ = r.problems;
   }
 
   Request remember_pod(const nlohmann::json& pod) {
@@ -477,6 +508,7 @@ class ExtenderService {
   Cluster cluster_;
   std::map<std::string, PendingPod> pods_;
   std::vector<std::string> dropped_;
+  bool replay_incomplete_ = false;            // the journal named nodes not known yet
   bool api_truth_ = false;                    // sync_from_api was called: track in-flight binds
   std::map<std::string, InFlight> inflight_;  // binds the pod list does not show yet
 };
