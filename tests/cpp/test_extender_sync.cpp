@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstdlib>
+#include <fstream>
 #include <memory>
 
 using namespace gpushare;
@@ -140,4 +141,38 @@ TEST_CASE("offline restart without --nodes: the journal is applied once the node
   const auto c = s->cluster();
   CHECK(c.allocation("ns/a")->gpus != c.allocation("ns/b")->gpus);
   CHECK(s->inspect()["dropped_allocations"].empty());
+}
+
+TEST_CASE("decide at filter (gpu-admission timing): one node passes, annotated once, a re-filter moves it", "[extender][filter]") {
+  char tmpl[] = "/tmp/gpushare-filter-XXXXXX";
+  const std::string binds = std::string(mkdtemp(tmpl)) + "/binds.jsonl";
+  ExtenderService svc(make_extender_dialect("aliyun"), make_policy("best-fit"), std::make_shared<JournalBinder>(binds));
+  svc.set_decide_at_filter(true);
+  svc.upsert_node(node("a", 2, 16));
+  svc.upsert_node(node("b", 4, 8));
+  auto out = svc.filter({{"Pod", pod("p", 12)}, {"NodeNames", {"a", "b"}}});
+  REQUIRE(out["NodeNames"] == nlohmann::json{"a"});  // only n16-class GPUs hold 12 GiB
+  CHECK(used_mib(svc) == 12 * 1024);
+  CHECK(svc.pending_pods().empty());
+  // Filtered again (the scheduler's bind failed): judged as holding nothing, still held once.
+  out = svc.filter({{"Pod", pod("p", 12)}, {"NodeNames", {"a", "b"}}});
+  CHECK(out["NodeNames"] == nlohmann::json{"a"});
+  CHECK(used_mib(svc) == 12 * 1024);
+  CHECK(svc.cluster().allocation_count() == 1);
+  // A 4 GiB pod: best-fit picks the tightest node; the others fail naming it.
+  out = svc.filter({{"Pod", pod("q", 4)}, {"NodeNames", {"a", "b"}}});
+  REQUIRE(out["NodeNames"].size() == 1);
+  const std::string chosen = out["NodeNames"][0];
+  const std::string other = chosen == "a" ? "b" : "a";
+  CHECK(out["FailedNodes"][other].get<std::string>().find("placed the pod on node " + chosen + " at filter time") != std::string::npos);
+  std::ifstream in(binds);
+  std::string line;
+  int lines = 0;
+  while (std::getline(in, line)) {
+    const auto j = nlohmann::json::parse(line);
+    CHECK(j["bound"] == false);
+    CHECK(j["annotations"].contains("ALIYUN_COM_GPU_MEM_IDX"));
+    ++lines;
+  }
+  CHECK(lines == 3);
 }
