@@ -47,6 +47,8 @@ const char* usage =
     "  --in-cluster[=BOOL]    use the pod's service account (default: true when KUBERNETES_SERVICE_HOST is set\n"
     "                         and no --kubeconfig, --nodes or --pods is given)\n"
     "  --binder api|journal   where binds go: the API server (default with an API server) or the --binds file\n"
+    "  --decide-at bind|filter  bind (default): GPUs chosen and annotations written at bind; filter: as tkestack\n"
+    "                         gpu-admission, at filter, passing one node for the default binder (no bindVerb)\n"
     "  --leader-elect[=BOOL]  only the holder of a coordination.k8s.io/v1 Lease serves; the others answer /healthz only\n"
     "  --lease-namespace NS   (default kube-system)   --lease-name NAME (default gpushare-extender)\n"
     "  --lease-duration D     (default 15s)   --renew-deadline D (default 10s)   --retry-period D (default 2s)\n"
@@ -59,7 +61,7 @@ const char* usage =
 
 struct Options {
   std::string dialect = "aliyun", policy = "best-fit", address = "127.0.0.1", prefix = "/gpushare-scheduler";
-  std::string state, nodes, pods, binds, kubeconfig, context, binder;
+  std::string state, nodes, pods, binds, kubeconfig, context, binder, decide_at = "bind";
   std::string lease_namespace = "kube-system", lease_name = "gpushare-extender";
   double lease_duration = 15, renew_deadline = 10, retry_period = 2;
   int in_cluster = -1;  // -1: decide from the environment
@@ -94,7 +96,7 @@ Options parse(int argc, char** argv) {
       {"--dialect", &o.dialect},   {"--policy", &o.policy},         {"--address", &o.address},
       {"--url-prefix", &o.prefix}, {"--state", &o.state},           {"--nodes", &o.nodes},
       {"--pods", &o.pods},         {"--binds", &o.binds},           {"--kubeconfig", &o.kubeconfig},
-      {"--context", &o.context},   {"--binder", &o.binder},         {"--lease-namespace", &o.lease_namespace},
+      {"--context", &o.context},   {"--binder", &o.binder},         {"--decide-at", &o.decide_at},         {"--lease-namespace", &o.lease_namespace},
       {"--lease-name", &o.lease_name}};
   std::map<std::string, double*> durations = {
       {"--lease-duration", &o.lease_duration}, {"--renew-deadline", &o.renew_deadline}, {"--retry-period", &o.retry_period}};
@@ -143,6 +145,8 @@ Options parse(int argc, char** argv) {
   const bool api = o.in_cluster || !o.kubeconfig.empty();
   if (o.binder.empty()) o.binder = api ? "api" : "journal";
   if (o.binder != "api" && o.binder != "journal") throw gpushare::InvalidArgument("option --binder: expected api or journal, got '" + o.binder + "'");
+  if (o.decide_at != "bind" && o.decide_at != "filter")
+    throw gpushare::InvalidArgument("option --decide-at: expected bind or filter, got '" + o.decide_at + "'");
   if (o.binder == "api" && !api) throw gpushare::InvalidArgument("--binder api needs an API server (--kubeconfig or --in-cluster)");
   if (api && (!o.nodes.empty() || !o.pods.empty()))
     throw gpushare::InvalidArgument("--nodes/--pods are for offline use; with an API server nodes and pods are read from it");
@@ -220,6 +224,7 @@ int main(int argc, char** argv) {
     std::optional<std::string> state;
     if (!opt.state.empty()) state = opt.state;
     svc = std::make_unique<k8s::ExtenderService>(k8s::make_extender_dialect(opt.dialect), make_policy(opt.policy), binder, state);
+    svc->set_decide_at_filter(opt.decide_at == "filter");
     if (!use_api) {
       start_offline(opt, *svc);
       serving = true;

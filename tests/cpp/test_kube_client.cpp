@@ -317,7 +317,9 @@ TEST_CASE("ApiClient over TLS: verifies the server with the CA, presents the cli
       });
       return;
     }
-    had_client_cert = r.ssl != nullptr && SSL_get_peer_certificate(r.ssl) != nullptr;
+    X509* peer = r.ssl ? SSL_get_peer_certificate(r.ssl) : nullptr;  // a new reference
+    had_client_cert = peer != nullptr;
+    X509_free(peer);
     res.set_content(R"({"kind":"PodList","metadata":{"resourceVersion":"1"},"items":[]})", "application/json");
   });
   const int port = srv.bind_to_any_port("127.0.0.1");

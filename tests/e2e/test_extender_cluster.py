@@ -84,8 +84,13 @@ def extender_kubeconfig(kube):
     return kube.service_account_kubeconfig("kube-system", "gpushare-scheduler-extender")
 
 
+_serial = iter(range(1, 1000000))
+
+
 class Extender:
-    def __init__(self, kube, dialect="aliyun", name="gpushare-extender", args=(), port=None):
+    def __init__(self, kube, dialect="aliyun", name=None, args=(), port=None):
+        # a name of its own: the process log (what the tests read) is per name
+        name = name or f"gpushare-extender-{next(_serial)}"
         self.kube, self.port, self.name = kube, port or free_port(), name
         self.proc = kube.spawn(name, [build_dir() / "examples" / "gpushare-extender", "--kubeconfig",
                                       extender_kubeconfig(kube), "--dialect", dialect, "--port", str(self.port),
@@ -125,8 +130,9 @@ def extender_entry(port, dialect="aliyun", bind=True):
     return e
 
 
-def start_scheduler(kube, port, dialect="aliyun", name="kube-scheduler"):
-    s = kube.start_scheduler(extenders=[extender_entry(port, dialect)], name=name)
+def start_scheduler(kube, port, dialect="aliyun", name=None):
+    # a name of its own per start: the harness appends to <name>.log and waits on its content
+    s = kube.start_scheduler(extenders=[extender_entry(port, dialect)], name=name or f"kube-scheduler-{next(_serial)}")
     kube.wait_scheduler_ready(s)
     return s
 
@@ -232,7 +238,7 @@ def test_restart_does_not_overcommit(kube, tmp_path, journal):
     kube.create(PODS, aliyun_pod("a", 16))
     wait_bound(kube, "a", sched)
     ext.proc.kill()  # kill -9
-    ext2 = Extender(kube, args=args, port=ext.port, name="gpushare-extender-2").wait_ready()
+    ext2 = Extender(kube, args=args, port=ext.port).wait_ready()
     assert inspect_used(ext2) == aliyun_usage(kube)  # rebuilt from the API server
     kube.create(PODS, aliyun_pod("b", 16))
     kube.create(PODS, aliyun_pod("c", 16))
@@ -333,8 +339,8 @@ def test_kill_9_during_binds_and_scheduler_restart(kube):
     kube.wait_for(lambda: ext.log().count("decision=\"bound to") >= 3, what="some binds", proc=sched)
     ext.proc.kill()  # kill -9 while the scheduler is binding
     sched.kill()
-    ext2 = Extender(kube, port=ext.port, name="gpushare-extender-2").wait_ready()
-    sched2 = start_scheduler(kube, ext2.port, name="kube-scheduler-2")
+    ext2 = Extender(kube, port=ext.port).wait_ready()
+    sched2 = start_scheduler(kube, ext2.port)
     res = wait_settled(kube, names, sched2, timeout=180)
     use = assert_no_overcommit(kube, {"n0": 16, "n1": 16})
     assert sum(1 for r in res.values() if r[0] == "bound") == 16  # 4 GPUs x 4 pods of 4 GiB
@@ -393,7 +399,7 @@ def test_leader_failover_two_extenders(kube):
         kube.create_node(aliyun_node(f"n{i}", 2, 16))
     lease = ["--leader-elect", "--lease-namespace", "kube-system", "--lease-name", "gpushare-e2e",
              "--lease-duration", "4s", "--renew-deadline", "3s", "--retry-period", "1s"]
-    exts = [Extender(kube, args=lease, name=f"gpushare-extender-{k}") for k in "ab"]
+    exts = [Extender(kube, args=lease) for _ in "ab"]
     kube.wait_for(lambda: sorted(e.status("/readyz") for e in exts) == [200, 503], timeout=60, what="one leader")
     time.sleep(2)
     assert sorted(e.status("/readyz") for e in exts) == [200, 503], "exactly one leader"
@@ -502,3 +508,29 @@ def test_kubeconfig_client_certificate_inline_and_errors_name_the_call(kube):
     r = subprocess.run([str(build_dir() / "examples" / "gpushare-extender"), "--kubeconfig", str(bad_file)],
                        capture_output=True, text=True, timeout=30)
     assert r.returncode == 2 and str(bad_file) in r.stderr and "not YAML" in r.stderr
+
+
+def test_tencent_decided_at_filter_bound_by_the_default_binder(kube):
+    """tkestack gpu-admission's timing: the extender decides and annotates at filter and passes
+    one node; kube-scheduler's own binder binds (no bindVerb)."""
+    kube.create_node(tencent_node("t1", 2, 16))
+    kube.create_node(tencent_node("t2", 2, 16))
+    ext = Extender(kube, dialect="tencent", args=["--decide-at", "filter"]).wait_ready()
+    sched = kube.start_scheduler(extenders=[extender_entry(ext.port, "tencent", bind=False)], name=f"kube-scheduler-{next(_serial)}")
+    kube.wait_scheduler_ready(sched)
+    names = [f"tf{i}" for i in range(5)]
+    for n in names:
+        kube.create(PODS, pod(n, {"tencent.com/vcuda-core": "100", "tencent.com/vcuda-memory": "64"}))  # a whole GPU
+    res = wait_settled(kube, names, sched)
+    assert sum(1 for r in res.values() if r[0] == "bound") == 4  # 4 GPUs
+    used = set()
+    for n, (state, node) in res.items():
+        if state != "bound":
+            continue
+        a = pod_obj(kube, n)["metadata"]["annotations"]
+        assert a["tencent.com/predicate-node"] == node  # the node decided at filter is the one bound
+        gpu = (node, a["tencent.com/predicate-gpu-idx-0"])
+        assert gpu not in used, f"GPU {gpu} given twice"
+        used.add(gpu)
+    assert "bind pod=" not in ext.log()
+    kube.wait_for(lambda: sum(inspect_used(ext).values()) == 64, what="/inspect counts the 4 whole GPUs once")

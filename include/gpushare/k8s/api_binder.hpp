@@ -9,7 +9,9 @@
 //  3. POST pods/NAME/binding with the pod's UID in metadata (the API server refuses it with 409
 //     if the pod was replaced or bound meanwhile).
 // Any failure throws (an ApiError naming the server, call and status); the extender turns it
-// into the bind reply's Error and releases what it had allocated.  Link gpushare::kube.
+// into the bind reply's Error and releases what it had allocated.  With decisions at filter time
+// (tkestack gpu-admission's timing, ExtenderService::set_decide_at_filter) `annotate` does steps 1
+// and 2 and kube-scheduler's default binder binds.  Link gpushare::kube.
 //
 // @code
 //   auto api = std::make_shared<gpushare::k8s::ApiClient>(gpushare::k8s::load_kubeconfig("kubeconfig"));
@@ -36,6 +38,25 @@ class ApiBinder : public Binder {
 
   void bind(const std::string& ns, const std::string& name, const std::string& uid, const std::string& node,
             const std::map<std::string, std::string>& annotations) override {
+    const std::string live_uid = write_annotations(ns, name, uid, annotations, dialect_ == Dialect::Hami);
+    nlohmann::json binding = {{"apiVersion", "v1"},
+                              {"kind", "Binding"},
+                              {"metadata", {{"name", name}, {"namespace", ns}, {"uid", live_uid}}},
+                              {"target", {{"apiVersion", "v1"}, {"kind", "Node"}, {"name", node}}}};
+    api_->create("/api/v1/namespaces/" + ns + "/pods/" + name + "/binding", binding);
+  }
+
+  /// @brief Decisions at filter time (tkestack gpu-admission): steps 1 and 2 only; kube-scheduler's
+  /// default binder binds the pod.
+  void annotate(const std::string& ns, const std::string& name, const std::string& uid, const std::string&,
+                const std::map<std::string, std::string>& annotations) override {
+    write_annotations(ns, name, uid, annotations, false);
+  }
+
+ private:
+  // Steps 1 and 2; returns the pod's UID.
+  std::string write_annotations(const std::string& ns, const std::string& name, const std::string& uid,
+                                const std::map<std::string, std::string>& annotations, bool hami_bind_phase) {
     const std::string pod_path = "/api/v1/namespaces/" + ns + "/pods/" + name;
     const std::string what = "pod " + ns + "/" + name;
     const nlohmann::json pod = api_->get(pod_path);
@@ -48,7 +69,7 @@ class ApiBinder : public Binder {
     if (!bound_to.empty())
       throw ConflictError(what + ": already bound to node " + bound_to + "; annotations left as they are");
     std::map<std::string, std::string> ann = annotations;
-    if (dialect_ == Dialect::Hami) {
+    if (hami_bind_phase) {
       ann["hami.io/bind-phase"] = "allocating";
       ann["hami.io/bind-time"] =
           std::to_string(std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count());
@@ -57,14 +78,9 @@ class ApiBinder : public Binder {
       nlohmann::json patch = {{"metadata", {{"annotations", ann}, {"resourceVersion", meta.value("resourceVersion", "")}}}};
       api_->patch(pod_path, patch, ApiClient::PatchType::Merge);
     }
-    nlohmann::json binding = {{"apiVersion", "v1"},
-                              {"kind", "Binding"},
-                              {"metadata", {{"name", name}, {"namespace", ns}, {"uid", live_uid}}},
-                              {"target", {{"apiVersion", "v1"}, {"kind", "Node"}, {"name", node}}}};
-    api_->create(pod_path + "/binding", binding);
+    return live_uid;
   }
 
- private:
   std::shared_ptr<ApiClient> api_;
   Dialect dialect_;
 };

@@ -1,9 +1,10 @@
 // gpushare/k8s/extender_http.hpp — the extender's HTTP face over cpp-httplib: the verbs
 // (POST <prefix>/filter, /prioritize, /bind), GET /inspect, GET /metrics (Prometheus text
-// format), GET /healthz (alive), GET /readyz (200 only while serving); TCP_NODELAY and keep-alive on every accepted connection (kube-scheduler
-// keeps its connection alive; without TCP_NODELAY each reply waits ~40 ms on a delayed ACK);
-// one log line per request at verbosity >= 2; and, with leader election, a follower answers
-// only /healthz (everything else 503).  Needs nlohmann_json and cpp-httplib.
+// format), GET /healthz (alive) and GET /readyz (200 only while serving); TCP_NODELAY and
+// keep-alive on every accepted connection (kube-scheduler keeps its connection alive; without
+// TCP_NODELAY each reply waits ~40 ms on a delayed ACK); one log line per request at
+// verbosity >= 2; and, with leader election, a follower answers only /healthz (everything else
+// 503).  Needs nlohmann_json and cpp-httplib.
 //
 // @code
 //   httplib::Server server;

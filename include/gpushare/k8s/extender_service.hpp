@@ -20,6 +20,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <functional>
 #include <set>
 #include <map>
 #include <memory>
@@ -60,6 +61,12 @@ class Binder {
   /// @brief Binds the pod to the node with the annotations; throws gpushare::Error on failure.
   virtual void bind(const std::string& pod_namespace, const std::string& pod_name, const std::string& pod_uid,
                     const std::string& node, const std::map<std::string, std::string>& annotations) = 0;
+  /// @brief Writes the annotations only (decisions at filter time; kube-scheduler binds).
+  virtual void annotate(const std::string& pod_namespace, const std::string& pod_name, const std::string& pod_uid,
+                        const std::string& node, const std::map<std::string, std::string>& annotations) {
+    (void)pod_uid, (void)node, (void)annotations;
+    throw InvalidArgument("pod " + pod_namespace + "/" + pod_name + ": this binder cannot write annotations at filter time");
+  }
 };
 
 /// @brief Records every bind as a JSON line in a file (no API server needed).
@@ -72,6 +79,16 @@ class JournalBinder : public Binder {
     std::lock_guard<std::mutex> lock(mutex_);
     std::ofstream out(path_, std::ios::app);
     out << nlohmann::json{{"namespace", ns}, {"name", name}, {"uid", uid}, {"node", node}, {"annotations", annotations}}.dump()
+        << '\n';
+    out.flush();
+    if (!out) throw Error(ErrorKind::conflict, "bind journal " + path_ + ": write failed");
+  }
+  /// @brief Records the annotations written at filter time, with "bound": false.
+  void annotate(const std::string& ns, const std::string& name, const std::string& uid, const std::string& node,
+                const std::map<std::string, std::string>& annotations) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::ofstream out(path_, std::ios::app);
+    out << nlohmann::json{{"namespace", ns}, {"name", name}, {"uid", uid}, {"node", node}, {"annotations", annotations}, {"bound", false}}.dump()
         << '\n';
     out.flush();
     if (!out) throw Error(ErrorKind::conflict, "bind journal " + path_ + ": write failed");
@@ -92,23 +109,26 @@ class ExtenderService {
   }
 
   /// @brief Adds or replaces a node from its core/v1 object (replacing keeps its allocations
-  /// only if the node is unchanged).  Returns the node name.
+  /// only if the node is unchanged).  Returns the node name.  If the journal replay left
+  /// operations it could not apply (their node was not known yet), a new node makes the journal
+  /// replay again onto the known nodes.
   std::string upsert_node(const nlohmann::json& node_json) {
     Node n = dialect_->node_from_json(node_json);
     std::lock_guard<std::mutex> lock(mutex_);
-    if (auto i = cluster_.find_node(n.name)) {
-      if (cluster_.nodes()[*i] == n) return n.name;
-      rebuild_with(n);
-    } else {
-      cluster_.add_node(n);
-    }
+    if (upsert_locked(n)) replay_if_incomplete();
     return n.name;
   }
 
-  /// @brief Replays the journal (call once after adding the nodes at start-up).
+  /// @brief Replays the journal (call once after adding the nodes at start-up).  Operations on
+  /// nodes not known yet (a restart without --nodes: the nodes come with the first calls) are
+  /// not lost: the journal is replayed again, onto a cluster of the known nodes, whenever a new
+  /// node becomes known, until every operation applies.
   ReplayReport recover() {
     std::lock_guard<std::mutex> lock(mutex_);
-    return journal_ ? journal_->replay(cluster_) : ReplayReport{};
+    if (!journal_) return ReplayReport{};
+    ReplayReport r = journal_->replay(cluster_);
+    replay_incomplete_ = !r.problems.empty();
+    return r;
   }
 
   /// @brief Takes over allocations recovered elsewhere (e.g. k8s::recover_cluster over the pod
@@ -142,10 +162,11 @@ class ExtenderService {
       learn_nodes(args);
       const Request r = remember_pod(args.pod);
       std::lock_guard<std::mutex> lock(mutex_);
-      const SetAside own(cluster_, r.name);
+      SetAside own(cluster_, r.name);
       std::vector<nlohmann::json> passed_nodes;
       std::vector<std::string> passed_names;
       const auto names = args.candidate_names();
+      passed_names.reserve(names.size());
       for (std::size_t k = 0; k < names.size(); ++k) {
         const std::string& name = names[k];
         auto i = cluster_.find_node(name);
@@ -164,12 +185,22 @@ class ExtenderService {
           out.failed_nodes[name] = why;
         }
       }
+      if (decide_at_filter_ && !passed_names.empty()) decide_now(args, r, own, passed_names, passed_nodes, out);
       if (args.nodes) out.nodes = std::move(passed_nodes);
       else out.node_names = std::move(passed_names);
     } catch (const Error& e) {
       out.error = e.what();
     }
     return out.to_json();
+  }
+
+  /// @brief tkestack gpu-admission's timing: filter itself picks the best node (the policy's
+  /// score), chooses the GPUs, allocates them and writes the dialect's annotations through
+  /// Binder::annotate, and passes only that node, so kube-scheduler's default binder binds the
+  /// pod there (configure no bindVerb).  Off by default (decisions at bind).
+  void set_decide_at_filter(bool on) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    decide_at_filter_ = on;
   }
 
   /// @brief prioritize verb: ExtenderArgs JSON -> HostPriorityList JSON.  The policy's node
@@ -183,14 +214,17 @@ class ExtenderService {
     const SetAside own(cluster_, r.name);
     const auto names = args.candidate_names();
     std::vector<std::optional<Score>> scores;
+    scores.reserve(names.size());
     for (const auto& name : names) {
       auto i = cluster_.find_node(name);
       scores.push_back(i && !diagnose(cluster_.view(*i), r) ? node_score(*i, r) : std::nullopt);
     }
     std::vector<HostPriority> out;
+    out.reserve(names.size());
     // Rank-preserving scale over the lexicographic scores: order the distinct scores and map
     // the best to 10, the worst to 0, evenly in between.
     std::vector<Score> distinct;
+    distinct.reserve(scores.size());
     for (const auto& s : scores)
       if (s) distinct.push_back(*s);
     std::sort(distinct.begin(), distinct.end());
@@ -233,36 +267,10 @@ class ExtenderService {
       const std::size_t i = cluster_.node_index(a.node);
       SetAside own(cluster_, key);
       if (auto rej = diagnose(cluster_.view(i), r)) throw CapacityError("bind " + key + ": " + rej->message);
-      GpuChoice choice;
-      std::visit([&](auto& p) { policy_choose_gpus(p, cluster_.view(i), r, choice); }, policy_);
-      Placement placement = make_placement(cluster_, i, r, choice.gpus);
-      cluster_.allocate(placement);
-      try {
-        if (journal_) own.held() ? journal_->append_reallocate(placement) : journal_->append_allocate(placement);
-      } catch (...) {
-        cluster_.release(placement);
-        throw;
-      }
-      std::optional<std::string> failure;
-      try {
-        binder_->bind(a.pod_namespace, a.pod_name, a.pod_uid, a.node, dialect_->bind_annotations(pod->second.pod, placement));
-      } catch (const std::exception& e) {
-        failure = e.what();
-      } catch (...) {
-        failure = "the Binder threw an exception that is not a std::exception";
-      }
-      if (failure) {
-        cluster_.release(placement);  // `own` puts a held allocation back when it goes
-        std::string msg = "bind " + key + ": " + *failure;
-        try {
-          if (journal_) own.held() ? journal_->append_reallocate(*own.held()) : journal_->append_release(key);
-        } catch (const std::exception& j) {
-          msg += std::string("; and the journal could not record the undo (") + j.what() + ")";
-        }
-        throw Error(ErrorKind::conflict, msg);
-      }
-      own.drop();
-      if (api_truth_) inflight_[key] = InFlight{a.pod_uid, placement, std::chrono::steady_clock::now()};
+      const PendingPod& pp = pod->second;
+      commit_locked(key, r, i, own, "bind", a.pod_uid, [&](const Placement& placement) {
+        binder_->bind(a.pod_namespace, a.pod_name, a.pod_uid, a.node, dialect_->bind_annotations(pp.pod, placement));
+      });
       pods_.erase(pod);
     } catch (const Error& e) {
       out.error = e.what();
@@ -333,9 +341,11 @@ class ExtenderService {
     api_truth_ = true;
     for (auto it = inflight_.begin(); it != inflight_.end();) {
       auto s = seen.find(it->first);
+      const bool expired = now - it->second.since > absent_grace;
       const bool settled = s != seen.end() ? (!s->second.node.empty() || s->second.terminal ||
-                                              (!it->second.uid.empty() && s->second.uid != it->second.uid))
-                                           : now - it->second.since > absent_grace;
+                                              (!it->second.uid.empty() && s->second.uid != it->second.uid) ||
+                                              (it->second.at_filter && expired))  // never bound: decide again
+                                           : expired;
       if (settled) {
         it = inflight_.erase(it);
         continue;
@@ -396,11 +406,40 @@ class ExtenderService {
     std::string uid;
     Placement placement;
     std::chrono::steady_clock::time_point since;
+    bool at_filter = false;  // decided at filter: kube-scheduler's binder may never bind it
   };
 
   void learn_nodes(const ExtenderArgs& args) {
-    if (args.nodes)
-      for (const auto& n : *args.nodes) upsert_node(n);
+    if (!args.nodes) return;
+    std::vector<Node> nodes;
+    nodes.reserve(args.nodes->size());
+    for (const auto& n : *args.nodes) nodes.push_back(dialect_->node_from_json(n));
+    std::lock_guard<std::mutex> lock(mutex_);
+    bool added = false;
+    for (const auto& n : nodes) added = upsert_locked(n) || added;
+    if (added) replay_if_incomplete();
+  }
+
+  // Adds or replaces a node under mutex_; true if it was new.
+  bool upsert_locked(const Node& n) {
+    if (auto i = cluster_.find_node(n.name)) {
+      if (!(cluster_.nodes()[*i] == n)) rebuild_with(n);
+      return false;
+    }
+    cluster_.add_node(n);
+    return true;
+  }
+
+  // The journal's replay left operations undone (unknown nodes): replay it again onto a cluster
+  // of the nodes known now.  The journal holds every operation of this run too, so the result is
+  // the current state plus what the new nodes make applicable.  Under mutex_.
+  void replay_if_incomplete() {
+    if (!replay_incomplete_ || !journal_) return;
+    Cluster fresh(cluster_.nodes());
+    ReplayReport r = journal_->replay(fresh);
+    cluster_ = std::move(fresh);
+    replay_incomplete_ = !r.problems.empty();
+    dropped_ = r.problems;
   }
 
   Request remember_pod(const nlohmann::json& pod) {
@@ -438,6 +477,65 @@ class ExtenderService {
     bool dropped_ = false;
   };
 
+  // decide-at-filter: the best passing node gets the pod now; the others fail with why.
+  void decide_now(const ExtenderArgs& args, const Request& r, SetAside& own, std::vector<std::string>& names,
+                  std::vector<nlohmann::json>& nodes, ExtenderFilterResult& out) {
+    std::size_t best = 0;
+    std::optional<Score> best_score;
+    for (std::size_t k = 0; k < names.size(); ++k) {
+      const auto sc = node_score(cluster_.node_index(names[k]), r);
+      if (sc && (!best_score || *best_score < *sc)) best_score = sc, best = k;
+    }
+    const auto& meta = args.pod.at("metadata");
+    const std::string ns = meta.value("namespace", "default"), name = meta.value("name", ""), uid = meta.value("uid", "");
+    commit_locked(r.name, r, cluster_.node_index(names[best]), own, "filter", uid, [&](const Placement& placement) {
+      binder_->annotate(ns, name, uid, names[best], dialect_->bind_annotations(args.pod, placement));
+    });
+    pods_.erase(r.name);
+    for (std::size_t k = 0; k < names.size(); ++k)
+      if (k != best) out.failed_nodes[names[k]] = "node " + names[k] + ": gpushare placed the pod on node " + names[best] + " at filter time";
+    names = {names[best]};
+    if (args.nodes) nodes = {nodes[best]};
+  }
+
+  // Chooses the GPUs on node i for r, allocates and journals them, then calls `write` (the
+  // Binder); if it throws, undoes everything and throws.  Under mutex_; `own` is the pod's
+  // SetAside, dropped on success.  `verb` names the step in errors.
+  Placement commit_locked(const std::string& key, const Request& r, std::size_t i, SetAside& own, const char* verb,
+                          const std::string& uid, const std::function<void(const Placement&)>& write) {
+    GpuChoice choice;
+    std::visit([&](auto& p) { policy_choose_gpus(p, cluster_.view(i), r, choice); }, policy_);
+    Placement placement = make_placement(cluster_, i, r, choice.gpus);
+    cluster_.allocate(placement);
+    try {
+      if (journal_) own.held() ? journal_->append_reallocate(placement) : journal_->append_allocate(placement);
+    } catch (...) {
+      cluster_.release(placement);
+      throw;
+    }
+    std::optional<std::string> failure;
+    try {
+      write(placement);
+    } catch (const std::exception& e) {
+      failure = e.what();
+    } catch (...) {
+      failure = "the Binder threw an exception that is not a std::exception";
+    }
+    if (failure) {
+      cluster_.release(placement);  // `own` puts a held allocation back when it goes
+      std::string msg = std::string(verb) + " " + key + ": " + *failure;
+      try {
+        if (journal_) own.held() ? journal_->append_reallocate(*own.held()) : journal_->append_release(key);
+      } catch (const std::exception& j) {
+        msg += std::string("; and the journal could not record the undo (") + j.what() + ")";
+      }
+      throw Error(ErrorKind::conflict, msg);
+    }
+    own.drop();
+    if (api_truth_) inflight_[key] = InFlight{uid, placement, std::chrono::steady_clock::now(), std::string(verb) == "filter"};
+    return placement;
+  }
+
   std::optional<Score> node_score(std::size_t i, const Request& r) {
     return std::visit(
         [&](auto& p) -> std::optional<Score> {
@@ -473,6 +571,8 @@ class ExtenderService {
   Cluster cluster_;
   std::map<std::string, PendingPod> pods_;
   std::vector<std::string> dropped_;
+  bool decide_at_filter_ = false;             // gpu-admission timing (set_decide_at_filter)
+  bool replay_incomplete_ = false;            // the journal named nodes not known yet
   bool api_truth_ = false;                    // sync_from_api was called: track in-flight binds
   std::map<std::string, InFlight> inflight_;  // binds the pod list does not show yet
 };
