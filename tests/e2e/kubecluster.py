@@ -88,6 +88,9 @@ class Process:
 
     def __init__(self, name: str, cmd: List[str], log: Path, env: Optional[Dict[str, str]] = None):
         self.name, self.cmd, self.log_path = name, cmd, log
+        # A process started again under the same name appends to the same file: what this one
+        # wrote starts at `log_offset` (log_text), so an earlier run's lines never count.
+        self.log_offset = log.stat().st_size if log.exists() else 0
         self._log = open(log, "ab")
         self.popen = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT, env=env,
                                       start_new_session=True)
@@ -110,11 +113,17 @@ class Process:
                 self.kill()
         self._log.close()
 
-    def log_tail(self, lines: int = 40) -> str:
+    def log_text(self) -> str:
+        """What this process wrote to its log (not an earlier process of the same name)."""
         try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+            with open(self.log_path, "rb") as f:
+                f.seek(self.log_offset)
+                return f.read().decode(errors="replace")
         except OSError:
             return ""
+
+    def log_tail(self, lines: int = 40) -> str:
+        return "\n".join(self.log_text().splitlines()[-lines:])
 
 
 class KubeCluster:
@@ -419,7 +428,7 @@ current-context: {name}@e2e
         def synced() -> bool:
             if not proc.alive():
                 raise RuntimeError(f"{proc.name} exited:\n{proc.log_tail()}")
-            text = proc.log_path.read_text(errors="replace")
+            text = proc.log_text()
             return "Caches are synced" in text or "caches populated" in text or "Starting Kubernetes Scheduler" in text
         self.wait_for(synced, timeout=timeout, what=f"{proc.name} start")
 

@@ -93,10 +93,10 @@ def test_v1beta1_scheduler_config_is_read_by_kube_scheduler_1_20(kube):
     p = kube.spawn("kube-scheduler-deploy-v1beta1", [kube.bin_dir / "kube-scheduler", "--config", cfg, "--port", "0",
                                                      "--secure-port", free_port(), "--bind-address", "127.0.0.1",
                                                      "--authentication-skip-lookup", "--leader-elect=false", "--v", "2"])
-    kube.wait_for(lambda: "extender" in p.log_path.read_text(errors="replace") or not p.alive(), timeout=30,
+    kube.wait_for(lambda: "extender" in p.log_text() or not p.alive(), timeout=30,
                   what="scheduler start")
     kube.wait_scheduler_ready(p)
-    log = p.log_path.read_text(errors="replace")
+    log = p.log_text()
     assert p.alive(), log[-2000:]
     # the scheduler logs its effective configuration at -v=2: the extender entry is in it
     assert "gpushare-scheduler" in log and "aliyun.com/gpu-mem" in log
@@ -116,4 +116,4 @@ def test_openshift_policy_is_read_by_kube_scheduler_1_20(kube):
                                                     "--authentication-skip-lookup", "--leader-elect=false", "--v", "2"])
     kube.wait_scheduler_ready(p)
     assert p.alive(), p.log_tail()
-    assert re.search(r"gpushare-scheduler", p.log_path.read_text(errors="replace"))
+    assert re.search(r"gpushare-scheduler", p.log_text())

@@ -118,7 +118,7 @@ class Extender:
         return json.loads(self.get("/inspect"))
 
     def log(self):
-        return self.proc.log_path.read_text(errors="replace")
+        return self.proc.log_text()
 
 
 def extender_entry(port, dialect="aliyun", bind=True):
@@ -497,10 +497,10 @@ def test_kubeconfig_client_certificate_inline_and_errors_name_the_call(kube):
     port = free_port()
     ok = kube.spawn("extender-cert", [build_dir() / "examples" / "gpushare-extender", "--kubeconfig",
                                       kube.kubeconfig("admin-inline", inline=True), "--port", str(port)])
-    kube.wait_for(lambda: "serving" in ok.log_path.read_text(), what="extender with an inline client certificate", proc=ok)
+    kube.wait_for(lambda: "serving" in ok.log_text(), what="extender with an inline client certificate", proc=ok)
     bad = kube.spawn("extender-badtoken", [build_dir() / "examples" / "gpushare-extender", "--kubeconfig",
                                            kube.kubeconfig("nobody", token="not-a-token"), "--port", str(free_port())])
-    line = kube.wait_for(lambda: re.search(r".*401.*", bad.log_path.read_text()), what="401 in the log", proc=bad).group(0)
+    line = kube.wait_for(lambda: re.search(r".*401.*", bad.log_text()), what="401 in the log", proc=bad).group(0)
     assert kube.server + ": GET /api/v1/" in line and "401 Unauthorized" in line
     bad_file = kube.dir / "broken-kubeconfig.yaml"
     bad_file.write_text("clusters: [\n")
