@@ -2,8 +2,9 @@
 //
 //   gpushare-extender --dialect aliyun --policy best-fit --port 39999 --state /var/lib/gpushare/state.jsonl
 //
-// Verbs (POST, JSON): <prefix>/filter, <prefix>/prioritize, <prefix>/bind; GET /inspect and
-// GET /healthz.  See docs/KUBERNETES.md for the KubeSchedulerConfiguration that calls it.
+// Verbs (POST, JSON): <prefix>/filter, <prefix>/prioritize, <prefix>/bind; GET /inspect,
+// GET /healthz, and GET / (the cluster view: a self-contained page that polls /inspect).  See docs/KUBERNETES.md for the KubeSchedulerConfiguration that calls it.
+#include <gpushare/k8s/cluster_view.hpp>
 #include <gpushare/k8s/extender_dialects.hpp>
 #include <gpushare/k8s/extender_service.hpp>
 #include <gpushare/k8s/recover.hpp>
@@ -149,6 +150,7 @@ int main(int argc, char** argv) {
   server.Post(opt.prefix + "/prioritize", json_verb([](k8s::ExtenderService& s, const nlohmann::json& b) { return s.prioritize(b); }));
   server.Post(opt.prefix + "/bind", json_verb([](k8s::ExtenderService& s, const nlohmann::json& b) { return s.bind(b); }));
   server.Get("/inspect", [&](const httplib::Request&, httplib::Response& res) { reply(res, svc->inspect()); });
+  server.Get("/", [](const httplib::Request&, httplib::Response& res) { res.set_content(k8s::cluster_view_html(), "text/html; charset=utf-8"); });
   server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) { res.set_content("ok", "text/plain"); });
   std::cerr << "gpushare-extender: listening on " << opt.address << ":" << opt.port << opt.prefix << "\n";
   if (!server.listen(opt.address.c_str(), opt.port)) {
