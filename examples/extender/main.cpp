@@ -3,7 +3,8 @@
 //   gpushare-extender --dialect aliyun --policy best-fit --port 39999 --state /var/lib/gpushare/state.jsonl
 //
 // Verbs (POST, JSON): <prefix>/filter, <prefix>/prioritize, <prefix>/bind; GET /inspect,
-// GET /healthz, and GET / (the cluster view: a self-contained page that polls /inspect).  See docs/KUBERNETES.md for the KubeSchedulerConfiguration that calls it.
+// GET /healthz, and GET / (the cluster view: a self-contained page that polls /inspect).
+// See docs/KUBERNETES.md for the KubeSchedulerConfiguration that calls it.
 #include <gpushare/k8s/cluster_view.hpp>
 #include <gpushare/k8s/extender_dialects.hpp>
 #include <gpushare/k8s/extender_service.hpp>

@@ -54,7 +54,8 @@ void bind_inspect(py::module_& m) {
         {
           py::gil_scoped_release nogil;
           gpushare::sim::Replayer r(nodes, pods, o);
-          doc = gpushare::k8s::replay_snapshot(nodes, r.target(), r.run(pol, seed), title);
+          doc = gpushare::k8s::replay_snapshot(nodes, r.target(), r.run(pol, seed), title,
+                                               static_cast<std::int64_t>(pods.size()));
         }
         return doc.dump();
       },

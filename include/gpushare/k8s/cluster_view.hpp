@@ -72,9 +72,10 @@ details summary { cursor:pointer; color:var(--muted); }
   content-visibility:auto; contain-intrinsic-size:auto 120px; }
 .node .hd { display:flex; justify-content:space-between; gap:6px; }
 .node .nm { font-weight:600; overflow:hidden; text-overflow:ellipsis; white-space:nowrap; }
-.node .fr { color:var(--muted); white-space:nowrap; }
+.node .fr { color:var(--muted); white-space:nowrap; font-size:11.5px; }
 .gpu { position:relative; padding-left:50px; margin-top:3px; }
-.gpu .lb { position:absolute; left:0; top:0; width:46px; font-size:11px; line-height:14px; color:var(--muted); overflow:hidden; white-space:nowrap; }
+.gpu .lb { position:absolute; left:0; top:0; width:46px; font-size:11px; line-height:14px; color:var(--muted); overflow:hidden; white-space:nowrap;
+  text-overflow:ellipsis; }
 .gpu.bad .lb { color:#c0392b; font-weight:600; }
 .bar { height:14px; margin-bottom:1px; border-radius:3px; overflow:hidden; font-size:10.5px; line-height:14px; padding-left:4px;
   white-space:nowrap; color:#111; }
@@ -146,11 +147,15 @@ inline const char* cluster_view_tail() {
     $("totals").innerHTML =
       stat("nodes / GPUs", num(nodes.length) + " / " + num(gpus), bad ? bad + " unhealthy GPUs" : "all GPUs healthy", "gpus") +
       stat("GPU compute allocated", pct(t.milli_used, t.milli_total), num(t.milli_used) + " / " + num(t.milli_total) + " milli-GPU", "compute") +
-      stat("GPU memory allocated", pct(t.mib_used, t.mib_total), num(t.mib_used) + " / " + num(t.mib_total) + " MiB", "memory") +
+      (t.mib_total > 0 ? stat("GPU memory allocated", pct(t.mib_used, t.mib_total), num(t.mib_used) + " / " + num(t.mib_total) + " MiB", "memory")
+                       : stat("GPU memory allocated", "–", "no GPU memory data", "memory")) +
       stat("fragmented (FGD)", t.idle_milli > 0 ? pct(t.frag_milli, t.idle_milli) + " of idle" : "–",
            num(t.frag_milli || 0) + " of " + num(t.idle_milli || 0) + " idle milli-GPU" +
-           (f.target_shapes !== undefined ? "; target: " + f.target_shapes + " shapes of " + num(f.pods_counted || 0) + " pods" : ""), "frag") +
-      stat("pending pods", num((d.pending_pods || []).length), num((d.unschedulable || []).length) + " recently unschedulable", "pending");
+           (f.target_shapes !== undefined ? "; target: " + f.target_shapes + " shapes" +
+            (f.pods_counted !== undefined ? " of " + num(f.pods_counted) + " pods" : "") : ""), "frag") +
+      (d.snapshot ? stat("pods (replay)", num(d.snapshot.pods_placed) + " placed", num(d.snapshot.pods_failed) + " of " +
+                         num(d.snapshot.pods_submitted) + " submitted found no node", "pods")
+                  : stat("pending pods", num((d.pending_pods || []).length), num((d.unschedulable || []).length) + " recently unschedulable", "pending"));
   };
   var renderPending = function (d) {
     var rows = d.pending || (d.pending_pods || []).map(function (p) { return { pod: p, reason: "" }; });
@@ -183,17 +188,19 @@ inline const char* cluster_view_tail() {
     var html = new Array(nodes.length);
     for (var i = 0; i < nodes.length; i++) {
       var n = nodes[i], gs = n.gpus || [], parts = [];
-      var fr = n.frag_milli === undefined ? "" : (n.idle_milli > 0 ? "frag " + num(n.frag_milli) + "/" + num(n.idle_milli) + " idle" : "no idle GPU");
+      var fr = n.frag_milli === undefined ? "" : (n.idle_milli > 0 ? "frag " + num(n.frag_milli) + "/" + num(n.idle_milli) : "full");
+      var frTitle = n.idle_milli > 0 ? num(n.frag_milli) + " of " + num(n.idle_milli) + " idle milli-GPU fragmented (FGD)" : "no idle GPU compute";
       parts.push('<div class="node" data-node="' + esc(n.name) + '" data-frag-milli="' + (n.frag_milli === undefined ? "" : n.frag_milli) +
         '" style="border-left-color:' + fragColour(n) + '"><div class="hd"><span class="nm" title="' + esc(n.name) + '">' + esc(n.name) +
-        '</span><span class="fr">' + fr + "</span></div>");
+        '</span><span class="fr" title="' + frTitle + '">' + fr + "</span></div>");
       if (gs.length === 0) parts.push('<div class="pods">no GPUs</div>');
       for (var k = 0; k < gs.length; k++) {
         var g = gs[k];
         parts.push('<div class="gpu' + (g.healthy === false ? " bad" : "") + '" data-node="' + esc(n.name) + '" data-gpu="' + g.index +
           '" data-milli-used="' + g.milli_used + '" data-milli-total="' + g.milli_total + '" data-mib-used="' + g.mib_used +
           '" data-mib-total="' + g.mib_total + '"><span class="lb" title="' + esc(g.model) + '">GPU' + g.index + (g.healthy === false ? " ✕" : "") +
-          "<br>" + esc(g.model || "") + "</span>" + bar("c", g.milli_used, g.milli_total, "m") + bar("m", g.mib_used, g.mib_total, "MiB") + "</div>");
+          (g.mib_total > 0 ? "<br>" + esc(g.model || "") : " " + esc(g.model || "")) + "</span>" + bar("c", g.milli_used, g.milli_total, "m") +
+          (g.mib_total > 0 ? bar("m", g.mib_used, g.mib_total, "MiB") : "") + "</div>");
       }
       var pods = n.pods || [];
       if (pods.length) parts.push('<div class="pods" title="' + esc(pods.join(", ")) + '">' + pods.length + " pod" + (pods.length > 1 ? "s" : "") + "</div>");

@@ -151,11 +151,14 @@ class ExtenderService {
         auto i = cluster_.find_node(name);
         std::string why, code;
         if (!i) {
-          why = "node " + name + ": not known to the gpushare extender", code = "unknown_node";
+          why = "node " + name + ": not known to the gpushare extender";
+          code = "unknown_node";
         } else if (auto rej = diagnose(cluster_.view(*i), r)) {
-          why = rej->message, code = to_string(rej->reason);
+          why = rej->message;
+          code = to_string(rej->reason);
         } else if (!node_score(*i, r)) {
-          why = "node " + name + ": rejected by the policy", code = "policy";
+          why = "node " + name + ": rejected by the policy";
+          code = "policy";
         }
         if (why.empty()) {
           passed_names.push_back(name);

@@ -57,12 +57,13 @@ inline std::string shape_misfit(const sim::NodeState& n, const sim::PodShape& s)
 
 /// @brief The inspect document of a replay's end state.  `nodes` are the replay's input nodes
 /// (same order as `res.end_nodes`), `target` the workload fragmentation is measured against
-/// (Replayer::target()).  Adds {"snapshot": {"policy", "seed", "title", "pods_submitted",
+/// (Replayer::target()), `trace_pods` the number of pods it was learned from (-1: unknown).  Adds {"snapshot": {"policy", "seed", "title", "pods_submitted",
 /// "pods_placed", "pods_failed", "arrived_milli"}}; the failed pods are in "unschedulable", one
 /// entry per shape ("attempts" = pods of that shape that found no node).
 /// @throws InvalidArgument if `res` has no end state for every node.
 inline nlohmann::json replay_snapshot(const std::vector<sim::SimNode>& nodes, const sim::TargetWorkload& target,
-                                      const sim::ReplayResult& res, const std::string& title = "") {
+                                      const sim::ReplayResult& res, const std::string& title = "",
+                                      std::int64_t trace_pods = -1) {
   if (res.end_nodes.size() != nodes.size())
     throw InvalidArgument("replay snapshot: the result has " + std::to_string(res.end_nodes.size()) +
                           " node states for " + std::to_string(nodes.size()) + " nodes");
@@ -103,15 +104,16 @@ inline nlohmann::json replay_snapshot(const std::vector<sim::SimNode>& nodes, co
     unsched.push_back({{"pod", describe_shape(shape)}, {"reason", reason}, {"failed_nodes", nlohmann::json::object()},
                        {"candidates", candidates}, {"attempts", count}, {"last_seen_unix", 0}});
   }
+  nlohmann::json frag_info = {{"measure", "FGD (Weng et al., ATC'23): idle GPU milli the target workload cannot use"},
+                               {"target", "the trace's most frequent shapes (the replay's target workload)"},
+                               {"target_shapes", target.shapes.size()}};
+  if (trace_pods >= 0) frag_info["pods_counted"] = trace_pods;
   return {{"nodes", out_nodes},
           {"pending_pods", nlohmann::json::array()},
           {"pending", nlohmann::json::array()},
           {"unschedulable", unsched},
           {"dropped_allocations", nlohmann::json::array()},
-          {"fragmentation",
-           {{"measure", "FGD (Weng et al., ATC'23): idle GPU milli the target workload cannot use"},
-            {"target", "the trace's most frequent shapes (the replay's target workload)"},
-            {"target_shapes", target.shapes.size()}}},
+          {"fragmentation", frag_info},
           {"total",
            {{"milli_used", milli_used}, {"milli_total", milli_total}, {"mib_used", 0}, {"mib_total", 0},
             {"idle_milli", idle_total}, {"frag_milli", frag_total}}},
