@@ -1,6 +1,9 @@
-# gpushare — two commands:
-#   make demo   installs missing Debian packages, builds, replays the openb trace (FGD study)
-#   make test   same set-up, then every C++ and Python test
+# gpushare — the commands a newcomer needs:
+#   make demo       installs missing Debian packages, builds, replays the openb trace: the FGD
+#                   study's six policies and the project's `best`, table + plot, and the cluster
+#                   view of best's end state (demo_end_best.html)
+#   make notebook   the Jupyter kernel `gpushare` (this venv) for examples/notebooks
+#   make test       same set-up, then every C++ and Python test
 # Other targets: build, python, quickstart, bench, clean.
 
 SHELL := /bin/bash
@@ -13,11 +16,10 @@ DATA ?= ../shared/data
 DEB_PACKAGES := cmake g++ make pkg-config libeigen3-dev pybind11-dev python3-pybind11 catch2 libbenchmark-dev \
   nlohmann-json3-dev libcpp-httplib-dev libssl-dev libyaml-cpp-dev openssl python3-dev python3-venv python3-pip python3-setuptools \
   python3-wheel python3-numpy python3-pandas python3-matplotlib python3-pytest python3-hypothesis \
-  python3-nbclient python3-nbformat python3-ipykernel python3-dask python3-distributed \
-  libssl-dev libyaml-cpp-dev python3-yaml openssl etcd-server \
-  libgrpc++-dev protobuf-compiler protobuf-compiler-grpc
+  python3-nbclient python3-nbformat python3-ipykernel python3-notebook python3-dask python3-distributed \
+  python3-yaml etcd-server libgrpc++-dev protobuf-compiler protobuf-compiler-grpc chromium
 
-.PHONY: all deps build build-asan build-fuzz python test test-cpp test-asan test-python test-e2e kube demo quickstart bench fuzz clean
+.PHONY: all deps build build-asan build-fuzz python notebook test test-cpp test-asan test-python test-e2e kube demo quickstart bench fuzz clean
 
 all: build
 
@@ -42,6 +44,14 @@ $(VENV)/bin/python:
 python: deps $(VENV)/bin/python
 	GPUSHARE_BUILD_JOBS=$(JOBS) $(PY) -m pip install --quiet --no-build-isolation --no-index --no-deps .
 
+# The Jupyter kernel the notebooks in examples/notebooks declare: `gpushare`, running this venv's
+# Python, installed inside the venv (.venv/share/jupyter/kernels/gpushare), so nothing goes to
+# the system or the home directory.  Jupyter finds it when it runs from the venv too:
+#   .venv/bin/python -m notebook examples/notebooks
+notebook: python
+	$(PY) -m ipykernel install --sys-prefix --name gpushare --display-name "Python (gpushare .venv)"
+	@echo "open the notebooks with: $(PY) -m notebook examples/notebooks"
+
 test-cpp: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 
@@ -56,7 +66,8 @@ test-asan: build-asan
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --test-dir $(BUILD)-asan --output-on-failure -j $(JOBS)
 
-test-python: python
+# build: the browser test runs gpushare-extender; notebook: the notebook test runs their kernel.
+test-python: build notebook
 	$(PY) -m pytest -q -p no:cacheprovider tests/python
 
 # The end-to-end suite against a real etcd + kube-apiserver + kube-scheduler on loopback.
@@ -94,12 +105,18 @@ fuzz: build-fuzz
 	  grep -E "^(stat::number_of_executed_units|stat::new_units_added|#[0-9]+[[:space:]]+DONE|==|SUMMARY)" || true; \
 	  done
 
-# The FGD study's experiment on the openb default trace: six policies, three seeds; prints the
-# medians at 100% arrived demand and writes demo_replay.png.
+# The FGD study's experiment on the openb default trace: its six policies and the project's own
+# `best`, three seeds; prints the medians at 100% arrived demand (and each policy against FGD),
+# writes demo_replay.png; then best once more with one seed, whose end state is written as an
+# inspect document and drawn as the cluster view demo_end_best.html (open it in a browser).
 DEMO_SEEDS ?= 42-44
+DEMO_VIEW_SEED ?= 42
 demo: python
 	$(PY) -m gpushare replay --nodes $(DATA)/openb/openb_node_list_gpu_node.csv \
-	  --pods $(DATA)/openb/openb_pod_list_default.csv --policy all --seeds $(DEMO_SEEDS) --plot demo_replay.png
+	  --pods $(DATA)/openb/openb_pod_list_default.csv --policy all,best --seeds $(DEMO_SEEDS) --plot demo_replay.png
+	$(PY) -m gpushare replay --nodes $(DATA)/openb/openb_node_list_gpu_node.csv \
+	  --pods $(DATA)/openb/openb_pod_list_default.csv --policy best --seeds $(DEMO_VIEW_SEED) --snapshot demo_end_best.json
+	$(PY) -m gpushare inspect --file demo_end_best.json --html demo_end_best.html
 
 quickstart: build
 	$(BUILD)/examples/quickstart

@@ -5,7 +5,8 @@
 //   gpushare-extender --nodes nodes.json --state state.jsonl --binder journal         # offline
 //
 // Verbs (POST, JSON): <prefix>/filter, <prefix>/prioritize, <prefix>/bind; GET /inspect,
-// GET /metrics and GET /healthz.  See docs/KUBERNETES.md.  With an API server (--kubeconfig or
+// GET /metrics, GET /healthz, GET /readyz and GET / (the cluster view: a self-contained page
+// that polls /inspect).  See docs/KUBERNETES.md.  With an API server (--kubeconfig or
 // in a pod) nodes and pods are watched and the state is rebuilt from them; binds go to the API
 // server (--binder api).  The routes are in gpushare/k8s/extender_http.hpp.
 #include <gpushare/k8s/extender_dialects.hpp>

@@ -4,17 +4,25 @@ Subcommands
 -----------
 topo FILE [--k K --free ..]
     Show a GPU topology (``nvidia-smi topo -m`` text or JSON) and the best set of K GPUs.
-inspect --url URL | --file FILE
+inspect --url URL | --file FILE [--json] [--html OUT]
     Print an extender's allocation state per node and GPU, like ``kubectl inspect gpushare``.
+    ``--html OUT`` writes the cluster view page (what the extender serves at ``/``) with the
+    document embedded instead: one self-contained file, e.g. of a replay's end state
+    (``replay --snapshot``).
 conform FILE...
     Run conformance suite files (format: ``shared/data/conformance/README.md``).  Prints one
     line per failed case (id, expected, got) and closes with ``N passed, M failed``.  Exit
     status 1 if any case failed or a file's suite is not supported by this build, 2 if a file
     cannot be read.
-replay --nodes CSV --pods CSV --policy NAME [--seeds 42-51] [--inflation 1.3] [--at 100] [--plot PNG]
+replay --nodes CSV --pods CSV --policy NAME[,NAME..] [--seeds 42-51] [--inflation 1.3] [--at 100] [--plot PNG]
+       [--snapshot JSON]
     Replay an openb trace with the FGD study's protocol and print the medians over seeds of
-    allocated, unallocated and fragmented GPU % at the given arrived-demand step (default 100).
-    ``--policy all`` runs the six policies of the study. Exit status 2 on unreadable input.
+    allocated, unallocated and fragmented GPU % at the given arrived-demand step (default 100),
+    and, when FGD is among the policies, each one's unallocated GPUs relative to FGD's.
+    ``--policy all`` runs the six policies of the study; ``all,best`` adds the project's own.
+    ``--snapshot F.json`` writes the end state of the first seed as an inspect document (with
+    several policies the name must contain ``{policy}``: one file each). Exit status 2 on
+    unreadable input.
 compare --nodes CSV --pods CSV [--policies A,B|all] [--seeds 42-44] [--size N] [--at 100] [--csv F] [--json F] [--plot PNG]
     Replay one trace under several policies x seeds (``gpushare.sweep``) and print, per policy,
     the medians and the min..max over seeds of unallocated GPU % at the given step.
@@ -75,9 +83,15 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
         else:
             with open(args.file, encoding="utf-8") as f:
                 doc = json.load(f)
+        if args.html:
+            from .inspect import write_html
+
+            write_html(doc, args.html)
+            print(f"cluster view written to {args.html} ({len(doc['nodes'])} nodes)")
+            return 0
         text = json.dumps(doc, indent=2) if args.json else format_inspect(doc)
-    except (OSError, ValueError) as e:
-        print(f"gpushare inspect: {e}", file=sys.stderr)
+    except (OSError, ValueError, _core.GpushareError) as e:
+        print(f"gpushare inspect: {args.url or args.file}: {e}", file=sys.stderr)
         return 2
     print(text)
     return 0
@@ -170,7 +184,11 @@ def _load_trace_and_policies(node_csv: str, pod_csv: str, requested: List[str]):
     except (OSError, _core.GpushareError) as e:
         print(f"error: {e}", file=sys.stderr)
         return None
-    names = list(sim.POLICIES) if requested == ["all"] else requested
+    names: List[str] = []
+    for r in requested:
+        for n in (list(sim.POLICIES) if r == "all" else [r]):
+            if n not in names:
+                names.append(n)
     known = sim.policies()
     for n in names:
         if n not in known:
@@ -182,24 +200,48 @@ def _load_trace_and_policies(node_csv: str, pod_csv: str, requested: List[str]):
 def _cmd_replay(args: argparse.Namespace) -> int:
     from . import sim
 
-    loaded = _load_trace_and_policies(args.nodes, args.pods, [args.policy])
+    loaded = _load_trace_and_policies(args.nodes, args.pods, [p.strip() for p in args.policy.split(",") if p.strip()])
     if loaded is None:
         return 2
     nodes, pods, names = loaded
+    if args.snapshot and len(names) > 1 and "{policy}" not in args.snapshot:
+        print(f"error: --snapshot {args.snapshot}: with several policies the file name needs {{policy}}, "
+              f"e.g. end_{{policy}}.json", file=sys.stderr)
+        return 2
     seeds = args.seeds
     print(f"{len(nodes)} nodes, {len(pods)} pods, seeds {seeds[0]}..{seeds[-1]} ({len(seeds)}), "
           f"inflation {args.inflation}; medians at {args.at}% arrived")
-    print(f"{'policy':<14} {'allocated%':>11} {'unallocated%':>13} {'fragmented%':>12} {'seconds':>8}")
-    frames = []
-    for n in names:
+    # FGD first when present, so every row can be set against it as it is printed.
+    order = (["FGD"] + [n for n in names if n != "FGD"]) if "FGD" in names else names
+    results = {}
+    for n in order:
         t0 = time.perf_counter()
         df = sim.replay(nodes, pods, policy=n, seeds=seeds, inflation=args.inflation, timed=args.timed,
                         threads=args.threads)
-        secs = time.perf_counter() - t0
+        results[n] = (df, time.perf_counter() - t0)
+    fgd = sim.summary_at(results["FGD"][0], args.at).iloc[0].unallocated_pct if "FGD" in results else None
+    vs = f" {'vs FGD':>8}" if fgd is not None else ""
+    print(f"{'policy':<16} {'allocated%':>11} {'unallocated%':>13} {'fragmented%':>12}{vs} {'seconds':>8}")
+    frames = []
+    for n in names:
+        df, secs = results[n]
         frames.append(df)
         row = sim.summary_at(df, args.at).iloc[0]
-        print(f"{n:<14} {row.allocated_pct:>11.2f} {row.unallocated_pct:>13.2f} {row.fragmentation_pct:>12.2f}"
+        rel = ""
+        if fgd is not None:
+            rel = f" {100.0 * (row.unallocated_pct - fgd) / fgd:>+7.1f}%" if fgd > 0 else f" {'-':>8}"
+        print(f"{n:<16} {row.allocated_pct:>11.2f} {row.unallocated_pct:>13.2f} {row.fragmentation_pct:>12.2f}{rel}"
               f" {secs:>8.2f}", flush=True)
+    if fgd is not None:
+        print("vs FGD: change of unallocated GPU % relative to FGD's (negative = fewer GPUs left unallocated)")
+    if args.snapshot:
+        for n in names:
+            path = args.snapshot.replace("{policy}", n)
+            doc = sim.snapshot(nodes, pods, policy=n, seed=seeds[0], inflation=args.inflation, timed=args.timed,
+                               title=f"{n}, seed {seeds[0]}, end of replay ({os.path.basename(args.pods)})")
+            with open(path, "w", encoding="utf-8") as f:
+                json.dump(doc, f)
+            print(f"end state of {n} (seed {seeds[0]}) written to {path}")
     if args.plot:
         import pandas as pd
 
@@ -392,11 +434,14 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--url", help="an extender's inspect URL, e.g. http://127.0.0.1:39999/inspect")
     src.add_argument("--file", help="an inspect JSON document")
     i.add_argument("--json", action="store_true", help="print the JSON document instead of the table")
+    i.add_argument("--html", default="", metavar="OUT",
+                   help="write the cluster view page with the document embedded (self-contained HTML)")
     i.set_defaults(func=_cmd_inspect)
     r = sub.add_parser("replay", help="replay an openb trace (FGD study protocol) and print medians over seeds")
     r.add_argument("--nodes", required=True, metavar="CSV", help="openb node list")
     r.add_argument("--pods", required=True, metavar="CSV", help="openb pod list")
-    r.add_argument("--policy", default="FGD", metavar="NAME", help="policy name, or 'all' for the study's six")
+    r.add_argument("--policy", default="FGD", metavar="NAME[,NAME]",
+                   help="policy names, comma-separated; 'all' = the study's six (e.g. all,best)")
     r.add_argument("--seeds", type=_parse_seeds, default=list(range(42, 52)), metavar="A-B",
                    help="seeds, e.g. 42-51 or 1,2,5 (default 42-51)")
     r.add_argument("--inflation", type=float, default=1.3, help="arrived demand target x GPU capacity (1.3)")
@@ -406,6 +451,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="replay the seeds on N threads (0 = one per CPU, the default); same result as 1")
     r.add_argument("--plot", default="", metavar="PNG", help="also write a plot of unallocated %% vs arrived %%")
     r.add_argument("--csv", default="", metavar="CSV", help="also write every seed's per-step metrics")
+    r.add_argument("--snapshot", default="", metavar="JSON",
+                   help="also write the first seed's end state as an inspect document (see inspect --html); "
+                        "with several policies the name must contain {policy}")
     r.set_defaults(func=_cmd_replay)
     cp = sub.add_parser("compare", help="compare policies x seeds on one openb trace (table, CSV/JSON, plot)")
     cp.add_argument("--nodes", required=True, metavar="CSV", help="openb node list")

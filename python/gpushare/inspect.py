@@ -2,7 +2,10 @@
 
 ``inspect(cluster)`` returns the same document the extender serves at ``GET /inspect``;
 ``format_inspect(doc)`` renders it as a table: per node and GPU the allocated/total memory and
-compute, the node's pods, pending pods and the cluster total.
+compute, the node's pods, pending pods and the cluster total.  ``cluster_view_html(doc)`` is
+the extender's cluster view page (``GET /``) with ``doc`` embedded: one self-contained HTML
+file that draws it (``gpushare inspect --html FILE``).  A replay's end state in this form
+comes from :func:`gpushare.sim.snapshot`.
 
 Examples
 --------
@@ -34,6 +37,24 @@ def fetch_inspect(url: str, timeout: float = 5.0) -> Dict[str, Any]:
         return json.loads(r.read().decode("utf-8"))
 
 
+def cluster_view_html(doc: Dict[str, Any]) -> str:
+    """The cluster view page with the inspect document ``doc`` embedded (drawn without polling).
+
+    Raises
+    ------
+    gpushare.ParseError
+        If ``doc`` has no ``nodes`` list.
+    """
+    return _core.cluster_view_html(json.dumps(doc))
+
+
+def write_html(doc: Dict[str, Any], path: str) -> None:
+    """Write :func:`cluster_view_html` of ``doc`` to ``path``."""
+    page = cluster_view_html(doc)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(page)
+
+
 def _pct(used: int, total: int) -> str:
     return f"{100.0 * used / total:.1f}%" if total else "-"
 
@@ -58,9 +79,17 @@ def format_inspect(doc: Dict[str, Any]) -> str:
     pending = doc.get("pending_pods", [])
     if pending:
         lines.append(f"Pending pods ({len(pending)}): " + ", ".join(pending))
+    for p in doc.get("pending", []):
+        if p.get("reason"):
+            lines.append(f"  {p['pod']}: {p['reason']}")
+    for u in doc.get("unschedulable", []):
+        lines.append(f"Unschedulable: {u['pod']}: {u['reason']} ({u.get('attempts', 0)} attempts)")
     dropped = doc.get("dropped_allocations", [])
     for d in dropped:
         lines.append(f"Dropped allocation: {d}")
+    if total.get("idle_milli"):
+        lines.append(f"Fragmented (FGD): {total.get('frag_milli', 0):.0f} of {total['idle_milli']} idle milli-GPU "
+                     f"({_pct(total.get('frag_milli', 0), total['idle_milli'])})")
     lines.append(
         f"Allocated/Total in cluster: {total['mib_used']}/{total['mib_total']} MiB "
         f"({_pct(total['mib_used'], total['mib_total'])}), {total['milli_used']}/{total['milli_total']} milli-GPU "
@@ -69,4 +98,4 @@ def format_inspect(doc: Dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["inspect", "fetch_inspect", "format_inspect"]
+__all__ = ["inspect", "fetch_inspect", "format_inspect", "cluster_view_html", "write_html"]

@@ -147,6 +147,38 @@ def final_state(nodes: Sequence[SimNode], pods: Sequence[SimPod], policy: str = 
     return df
 
 
+def snapshot(nodes: Sequence[SimNode], pods: Sequence[SimPod], policy: str = "FGD", seed: int = 42,
+             inflation: float = 1.3, *, timed: bool = False, shuffle: bool = True, resample: bool = True,
+             title: str = ""):
+    """Replay once (as :func:`replay` with one seed) and return the end state as an inspect document.
+
+    The document has the schema of the extender's ``GET /inspect`` (``gpushare/k8s/inspect.hpp``):
+    per node its GPUs (``milli_used``/``milli_total``; the openb traces have no GPU memory, so
+    the MiB fields are 0), ``frag_milli`` (FGD fragmentation under the trace's target workload)
+    and ``idle_milli``; ``unschedulable`` lists the pods that found no node, one entry per shape
+    (``attempts`` = how many) with why no node can take that shape at the end; ``snapshot``
+    names the policy, seed and pod counts.  Draw it with ``gpushare inspect --file F --html OUT``
+    or :func:`gpushare.inspect.write_html`.
+
+    Parameters
+    ----------
+    nodes, pods, policy, inflation, timed, shuffle, resample
+        As in :func:`final_state`.
+    seed : int
+        The one seed replayed.
+    title : str
+        Shown by the cluster view (default "POLICY, seed SEED").
+
+    Returns
+    -------
+    dict
+    """
+    import json
+
+    return json.loads(_core.sim_replay_snapshot(list(nodes), list(pods), str(policy), int(seed), float(inflation),
+                                                bool(shuffle), bool(timed), bool(resample), str(title)))
+
+
 def tenant_quota(nodes: Sequence[SimNode], tenants, *, any_model: bool = False, cohort: bool = True,
                  borrowing_limit_milli: Optional[int] = None, capacity_share: float = 1.0):
     """A quota with one queue per tenant, each GPU model's capacity split by the tenants' weights.
@@ -256,7 +288,8 @@ def summary_at(df, arrived_pct: int = 100):
 
 
 def plot(df, path: str, title: str = "") -> None:
-    """Plot median unallocated GPU % vs arrived % per policy and save a PNG.
+    """Plot median unallocated GPU % vs arrived % per policy and save a PNG (policies other than
+    the study's six, such as ``best``, in a thick black line).
 
     Parameters
     ----------
@@ -274,7 +307,9 @@ def plot(df, path: str, title: str = "") -> None:
     for pol, g in df.groupby("policy", sort=False):
         med = g.groupby("arrived_pct")["unallocated_pct"].median()
         med = med[med.index >= 60]  # below ~88% every policy allocates all that arrived
-        ax.plot(med.index, med.values, label=pol)
+        # the study's policies thin, any other (the project's `best`) thick and black
+        style = {} if pol in POLICIES else {"lw": 2.4, "color": "black"}
+        ax.plot(med.index, med.values, label=pol, **style)
     ax.set_xlabel("arrived GPU demand (% of cluster GPU capacity)")
     ax.set_ylabel("unallocated GPU (% of cluster capacity), median over seeds")
     ax.set_xlim(60, int(df.arrived_pct.max()))
@@ -289,4 +324,4 @@ def plot(df, path: str, title: str = "") -> None:
 
 
 __all__ = ["POLICIES", "SimNode", "SimPod", "final_state", "load_openb", "plot", "policies", "replay", "replay_tenants",
-           "summary_at", "tenant_quota"]
+           "snapshot", "summary_at", "tenant_quota"]

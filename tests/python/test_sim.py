@@ -68,3 +68,28 @@ def test_timed_mode_replays_in_creation_order_with_departures():
     # samples (an empty step averages its neighbours, as the study's scripts do), 100 has none
     assert df[df.samples > 0].arrived_pct.max() == 99
     assert df[df.arrived_pct == 100].allocated_pct.isna().all()
+
+
+def test_cli_replay_sets_policies_against_fgd(capsys, tmp_path):
+    rc = cli.main(["replay", "--nodes", NODES, "--pods", PODS, "--policy", "BestFit,FGD,best", "--seeds", "42"])
+    out = capsys.readouterr().out
+    assert rc == 0
+    nodes, pods = sim.load_openb(NODES, PODS)
+    at = {p: sim.summary_at(sim.replay(nodes, pods, policy=p, seeds=[42]), 100).iloc[0].unallocated_pct
+          for p in ("BestFit", "FGD", "best")}
+    rows = {line.split()[0]: line.split() for line in out.splitlines() if line.split() and line.split()[0] in at}
+    assert list(rows) == ["BestFit", "FGD", "best"]  # the order asked for
+    for p, cols in rows.items():
+        assert float(cols[2]) == pytest.approx(at[p], abs=0.005)
+        assert cols[4] == f"{100.0 * (at[p] - at['FGD']) / at['FGD']:+.1f}%"
+    # several policies and one snapshot file: refused before any replay, nothing written
+    snap = tmp_path / "end.json"
+    assert cli.main(["replay", "--nodes", NODES, "--pods", PODS, "--policy", "all,best", "--seeds", "42",
+                     "--snapshot", str(snap)]) == 2
+    assert "{policy}" in capsys.readouterr().err and not snap.exists()
+    # 'all' expands to the study's six, in the study's order, then best
+    assert cli.main(["replay", "--nodes", NODES, "--pods", PODS, "--policy", "all,best", "--seeds", "42",
+                     "--snapshot", str(tmp_path / "end_{policy}.json")]) == 0
+    written = [line.split()[3] for line in capsys.readouterr().out.splitlines() if line.startswith("end state of")]
+    assert written == list(sim.POLICIES) + ["best"]
+    assert sorted(os.listdir(tmp_path)) == sorted(f"end_{p}.json" for p in list(sim.POLICIES) + ["best"])

@@ -29,6 +29,7 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
+#include "cluster_view.hpp"
 #include "extender_service.hpp"
 
 namespace gpushare {
@@ -226,6 +227,10 @@ inline void install_extender_routes(httplib::Server& server, ExtenderService& sv
     res.set_content(metrics.render(svc.cluster()), "text/plain; version=0.0.4");
   });
   server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) { res.set_content("ok", "text/plain"); });
+  // The cluster view: one self-contained page (no external assets) that polls /inspect.
+  server.Get("/", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(cluster_view_html(), "text/html; charset=utf-8");
+  });
   // Readiness: 200 only while this extender serves (synced with the API server, and the leader),
   // so a Service sends the scheduler's calls to the leader alone.
   server.Get("/readyz", [o](const httplib::Request&, httplib::Response& res) {

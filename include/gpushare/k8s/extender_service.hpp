@@ -36,6 +36,7 @@
 #include "inspect.hpp"
 #include "journal.hpp"
 #include "recover.hpp"
+#include "unschedulable.hpp"
 
 namespace gpushare {
 namespace k8s {
@@ -167,24 +168,30 @@ class ExtenderService {
       std::vector<std::string> passed_names;
       const auto names = args.candidate_names();
       passed_names.reserve(names.size());
+      std::map<std::string, NodeFailure> failed;
       for (std::size_t k = 0; k < names.size(); ++k) {
         const std::string& name = names[k];
         auto i = cluster_.find_node(name);
-        std::string why;
+        std::string why, code;
         if (!i) {
           why = "node " + name + ": not known to the gpushare extender";
+          code = "unknown_node";
         } else if (auto rej = diagnose(cluster_.view(*i), r)) {
           why = rej->message;
+          code = to_string(rej->reason);
         } else if (!node_score(*i, r)) {
           why = "node " + name + ": rejected by the policy";
+          code = "policy";
         }
         if (why.empty()) {
           passed_names.push_back(name);
           if (args.nodes) passed_nodes.push_back((*args.nodes)[k]);
         } else {
           out.failed_nodes[name] = why;
+          failed[name] = {code, why};
         }
       }
+      note_filter(r.name, failed, static_cast<std::int64_t>(names.size()));
       if (decide_at_filter_ && !passed_names.empty()) decide_now(args, r, own, passed_names, passed_nodes, out);
       if (args.nodes) out.nodes = std::move(passed_nodes);
       else out.node_names = std::move(passed_names);
@@ -272,6 +279,8 @@ class ExtenderService {
         binder_->bind(a.pod_namespace, a.pod_name, a.pod_uid, a.node, dialect_->bind_annotations(pp.pod, placement));
       });
       pods_.erase(pod);
+      waits_.erase(key);
+      unschedulable_.forget(key);
     } catch (const Error& e) {
       out.error = e.what();
     }
@@ -283,6 +292,8 @@ class ExtenderService {
     const std::string key = pod_namespace + "/" + pod_name;
     std::lock_guard<std::mutex> lock(mutex_);
     pods_.erase(key);
+    waits_.erase(key);
+    unschedulable_.forget(key);
     if (!cluster_.allocation(key)) return false;
     cluster_.release(key);
     if (journal_) journal_->append_release(key);
@@ -388,13 +399,20 @@ class ExtenderService {
 
   const ExtenderDialect& dialect() const { return *dialect_; }
 
-  /// @brief Per node and GPU the allocated and total compute and memory, the pending pods and
-  /// the cluster totals, as JSON (what `GET /inspect` serves).
+  /// @brief Per node and GPU the allocated and total compute and memory, each node's FGD
+  /// fragmentation, the pending pods with why they wait, the recently unschedulable pods and
+  /// the cluster totals, as JSON (what `GET /inspect` serves; schema in k8s/inspect.hpp).
   nlohmann::json inspect() const {
     std::lock_guard<std::mutex> lock(mutex_);
-    std::vector<std::string> pending;
-    for (const auto& kv : pods_) pending.push_back(kv.first);
-    return inspect_json(cluster_, pending, dropped_);
+    InspectExtras x;
+    for (const auto& kv : pods_) {
+      auto w = waits_.find(kv.first);
+      x.pending.push_back({kv.first, w != waits_.end() ? w->second : "seen by prioritize, not filtered yet"});
+      x.pending_requests.push_back(kv.second.request);
+    }
+    x.unschedulable = unschedulable_.entries();
+    x.dropped_allocations = dropped_;
+    return inspect_json(cluster_, x);
   }
 
  private:
@@ -447,6 +465,20 @@ class ExtenderService {
     std::lock_guard<std::mutex> lock(mutex_);
     pods_[r.name] = PendingPod{pod, r};
     return r;
+  }
+
+  // What the last filter call said about a pod (under mutex_): why it waits, and the bounded
+  // log of pods no node could take.
+  void note_filter(const std::string& pod, const std::map<std::string, NodeFailure>& failed, std::int64_t candidates) {
+    const std::int64_t passed = candidates - static_cast<std::int64_t>(failed.size());
+    if (passed > 0) {
+      waits_[pod] = std::to_string(passed) + " of " + std::to_string(candidates) + " candidate nodes fit; waiting for bind";
+      unschedulable_.forget(pod);
+      return;
+    }
+    const auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
+    unschedulable_.record(pod, failed, candidates, static_cast<std::int64_t>(now.count()));
+    waits_[pod] = unschedulable_.get(pod)->reason;
   }
 
   // While alive, a pod's own allocation (journaled before a crash whose answer the scheduler
@@ -575,6 +607,8 @@ class ExtenderService {
   bool replay_incomplete_ = false;            // the journal named nodes not known yet
   bool api_truth_ = false;                    // sync_from_api was called: track in-flight binds
   std::map<std::string, InFlight> inflight_;  // binds the pod list does not show yet
+  std::map<std::string, std::string> waits_;  // pod -> why it waits, from its last filter call
+  UnschedulableLog unschedulable_{100};
 };
 
 }  // namespace k8s

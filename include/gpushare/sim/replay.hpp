@@ -28,6 +28,7 @@
 #include <numeric>
 #include <string>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "gpushare/model/errors.hpp"
@@ -78,6 +79,8 @@ struct ReplayResult {
   int64_t allocated_milli = 0;     ///< GPU milli allocated at the end
   double fragmentation_milli = 0;  ///< cluster fragmentation (GPU milli) at the end
   std::vector<int64_t> node_used_milli;  ///< GPU milli in use per node at the end, input node order
+  std::vector<NodeState> end_nodes;      ///< every node's state after the last event, input node order
+  std::vector<std::pair<PodShape, int64_t>> failed_shapes;  ///< pods that found no node, per shape
 };
 
 namespace detail {
@@ -176,6 +179,7 @@ class Replayer {
     res.policy = policy.name;
     res.seed = seed;
     int64_t arrived = 0;
+    std::vector<int64_t> failed(shapes_.size(), 0);
     for (const Event& ev : events) {
       const Item& it = pods_[ev.pod];
       if (ev.kind != Event::arrival) {
@@ -184,8 +188,12 @@ class Replayer {
       }
       res.pods_submitted++;
       arrived += shapes_[it.shape_id].total_milli();
-      if (rs.arrive(ev.seq_pos, it, prio, rng)) res.pods_placed++;
-      else res.pods_failed++;
+      if (rs.arrive(ev.seq_pos, it, prio, rng)) {
+        res.pods_placed++;
+      } else {
+        res.pods_failed++;
+        failed[it.shape_id]++;
+      }
       const int64_t used = rs.st.used_gpu_milli();
       bins.add(arrived, used, rs.frag_sum, cap - used);
     }
@@ -194,6 +202,9 @@ class Replayer {
     res.fragmentation_milli = rs.frag_sum;
     res.node_used_milli.resize(rs.st.size());
     for (size_t i = 0; i < rs.st.size(); ++i) res.node_used_milli[i] = rs.st.node(i).used_milli();
+    for (size_t i = 0; i < rs.st.size(); ++i) res.end_nodes.push_back(rs.st.node(i));
+    for (size_t k = 0; k < failed.size(); ++k)
+      if (failed[k] > 0) res.failed_shapes.push_back({shapes_[k], failed[k]});
     res.steps = bins.finish();
     return res;
   }
