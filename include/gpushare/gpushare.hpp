@@ -40,5 +40,5 @@
 #include "solve/quota_model.hpp"
 #include "solve/quota_preemption.hpp"
 #include "solve/quota_admission.hpp"
-#include "solve/quota_gpu_admission.hpp"
+#include "modes/tencent/quota.hpp"
 #include "solve/quota_schedule.hpp"

@@ -21,9 +21,9 @@
 #include <vector>
 
 #include "gpushare/model/errors.hpp"
-#include "gpushare/sim/best_policy.hpp"
+#include "gpushare/sim/policies/strand_aware_fgd.hpp"
 #include "gpushare/sim/state.hpp"
-#include "gpushare/solve/host_reserving_fgd.hpp"
+#include "gpushare/sim/policies/host_reserving_fgd.hpp"
 
 namespace gpushare {
 namespace sim {

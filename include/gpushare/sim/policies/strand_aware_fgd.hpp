@@ -1,11 +1,11 @@
-// gpushare/sim/best_policy.hpp — StrandAwareFGD: fragmentation gradient
+// gpushare/sim/policies/strand_aware_fgd.hpp — StrandAwareFGD: fragmentation gradient
 // descent on a target workload learned online from the arrived pods, with the GPU compute that
 // the node's CPU cannot feed counted as fragmentation too.
 //
 // Lives in sim/ because it scores the simulator's NodeState. Registered in policies.hpp under
 // "StrandAwareFGD"; the replay feeds it the learned target (SimPolicy::learns_target).
 // The alias "best" now names HostReservingFGD, which builds on this measure: see
-// gpushare/solve/host_reserving_fgd.hpp.
+// gpushare/sim/policies/host_reserving_fgd.hpp.
 //
 // @code
 //   gpushare::sim::Replayer r(nodes, pods);
