@@ -29,7 +29,7 @@
 #include "solve/explain.hpp"
 #include "solve/node_policies.hpp"
 #include "solve/schedule.hpp"
-#include "solve/registry.hpp"
+#include "catalogue.hpp"
 #include "sim/go_rand.hpp"
 #include "sim/openb.hpp"
 #include "sim/state.hpp"

@@ -1,5 +1,5 @@
 // Python bindings of gpushare/solve: GPU choice, node policies, schedule and its explanations.
-#include <gpushare/solve/registry.hpp>
+#include <gpushare/catalogue.hpp>
 
 #include <pybind11/stl.h>
 

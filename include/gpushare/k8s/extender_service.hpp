@@ -28,7 +28,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "../solve/registry.hpp"
+#include "gpushare/catalogue.hpp"
 #include "extender_v1.hpp"
 #include "inspect.hpp"
 #include "journal.hpp"

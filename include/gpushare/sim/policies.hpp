@@ -5,10 +5,11 @@
 // A policy is a plain value: a raw score function of (node state, pod shape, target workload),
 // whether the raw scores are min-max normalised over the feasible nodes, and how a GPU-sharing
 // pod's GPU is chosen. The replay picks the node with the highest score; ties go to the node
-// with the smallest per-seed priority. Adding a policy = one more register_sim_policy() call.
+// with the smallest per-seed priority. Adding a policy = its score function, one entry in
+// simulator_policies() and one row in the catalogue (gpushare/catalogue.hpp), which names it.
 //
 // @code
-//   const gpushare::sim::SimPolicy& p = gpushare::sim::sim_policy("FGD");
+//   const gpushare::sim::SimPolicy& p = *gpushare::sim::find_simulator_policy("FGD");
 //   int gpu = -1;
 //   int64_t s = p.score(state.node(0), shape, target, &gpu);
 // @endcode
@@ -16,7 +17,6 @@
 
 #include <cmath>
 #include <functional>
-#include <map>
 #include <string>
 #include <vector>
 
@@ -122,64 +122,44 @@ inline int64_t score_fgd(const NodeState& n, const PodShape& s, const TargetWork
   return gradient_score(n, s, frag, fgd_points, gpu);
 }
 
-inline std::map<std::string, SimPolicy>& policy_table() {
-  static std::map<std::string, SimPolicy> t = [] {
-    std::map<std::string, SimPolicy> m;
-    auto add = [&m](SimPolicy p) { m[p.name] = std::move(p); };
-    add({"Random", &score_zero, false, true, GpuSelect::random,
-         "uniform over feasible nodes; sharing pods on a uniform GPU with enough left"});
-    add({"DotProd", &score_dotprod, false, false, GpuSelect::best_fit,
-         "int(100*(1 - <node free, pod demand>/2)) over (cpu/128000, gpu/8000): smallest alignment wins"});
-    add({"GpuClustering", &score_clustering, false, false, GpuSelect::best_fit,
-         "prefer nodes already running GPU pods of the same kind (share / n-GPU), then fuller nodes"});
-    add({"GpuPacking", &score_packing, false, false, GpuSelect::best_fit,
-         "prefer partly used GPUs, then partly used nodes, then idle nodes"});
-    add({"BestFit", &score_bestfit, true, false, GpuSelect::best_fit,
-         "least CPU+GPU left after placing, min-max normalised over feasible nodes"});
-    add({"FGD", &score_fgd, false, false, GpuSelect::from_score,
-         "fragmentation gradient descent: int(100*sigmoid((frag before - frag after)/1000))"});
-    add({"StrandAwareFGD", &score_strand_aware_fgd, false, false, GpuSelect::from_score,
-         "FGD on a workload learned online from arrived pods, CPU-stranded GPU milli counted as "
-         "fragmentation (sim/best_policy.hpp)", true});
-    SimPolicy best{"HostReservingFGD", &score_host_reserving_fgd, false, false, GpuSelect::from_score,
-                   "StrandAwareFGD plus the GPU milli expected to fail when a node gives up a placement of a "
-                   "shape whose hosts are running out (solve/host_reserving_fgd.hpp)", true,
-                   &adapt_host_reservation};
-    add(best);
-    best.name = "best";  // the recommended policy
-    add(best);
+}  // namespace detail
+
+/// @brief The simulator's policies, immutable; the catalogue (gpushare/catalogue.hpp) names
+/// them (sim_policy("fgd"), sim_policy("FGD"), ...).  Index order: Random, DotProd,
+/// GpuClustering, GpuPacking, BestFit, FGD (the paper's six), StrandAwareFGD, HostReservingFGD.
+inline const std::vector<SimPolicy>& simulator_policies() {
+  static const std::vector<SimPolicy> t = [] {
+    using namespace detail;
+    std::vector<SimPolicy> m;
+    m.push_back({"Random", &score_zero, false, true, GpuSelect::random,
+                 "uniform over feasible nodes; sharing pods on a uniform GPU with enough left"});
+    m.push_back({"DotProd", &score_dotprod, false, false, GpuSelect::best_fit,
+                 "int(100*(1 - <node free, pod demand>/2)) over (cpu/128000, gpu/8000): smallest alignment wins"});
+    m.push_back({"GpuClustering", &score_clustering, false, false, GpuSelect::best_fit,
+                 "prefer nodes already running GPU pods of the same kind (share / n-GPU), then fuller nodes"});
+    m.push_back({"GpuPacking", &score_packing, false, false, GpuSelect::best_fit,
+                 "prefer partly used GPUs, then partly used nodes, then idle nodes"});
+    m.push_back({"BestFit", &score_bestfit, true, false, GpuSelect::best_fit,
+                 "least CPU+GPU left after placing, min-max normalised over feasible nodes"});
+    m.push_back({"FGD", &score_fgd, false, false, GpuSelect::from_score,
+                 "fragmentation gradient descent: int(100*sigmoid((frag before - frag after)/1000))"});
+    m.push_back({"StrandAwareFGD", &score_strand_aware_fgd, false, false, GpuSelect::from_score,
+                 "FGD on a workload learned online from arrived pods, CPU-stranded GPU milli counted as "
+                 "fragmentation (sim/policies/strand_aware_fgd.hpp)", true});
+    m.push_back({"HostReservingFGD", &score_host_reserving_fgd, false, false, GpuSelect::from_score,
+                 "StrandAwareFGD plus the GPU milli expected to fail when a node gives up a placement of a "
+                 "shape whose hosts are running out (sim/policies/host_reserving_fgd.hpp)", true,
+                 &adapt_host_reservation});
     return m;
   }();
   return t;
 }
 
-}  // namespace detail
-
-/// @brief Add (or replace) a policy in the simulator's registry.
-inline void register_sim_policy(SimPolicy p) {
-  if (p.name.empty() || !p.score) throw InvalidArgument("register_sim_policy: a policy needs a name and a score");
-  detail::policy_table()[p.name] = std::move(p);
-}
-
-/// @brief The policy registered under `name`.
-/// @throws NotFound listing the known names.
-inline const SimPolicy& sim_policy(const std::string& name) {
-  auto& t = detail::policy_table();
-  auto it = t.find(name);
-  if (it == t.end()) {
-    std::string known;
-    for (const auto& e : t) known += (known.empty() ? "" : ", ") + e.first;
-    throw NotFound("sim policy '" + name + "' is not registered (known: " + known + ")");
-  }
-  return it->second;
-}
-
-/// @brief Names of all registered policies, the paper's six first in the paper's order.
-inline std::vector<std::string> sim_policy_names() {
-  std::vector<std::string> out{"Random", "DotProd", "GpuClustering", "GpuPacking", "BestFit", "FGD"};
-  for (const auto& e : detail::policy_table())
-    if (std::find(out.begin(), out.end(), e.first) == out.end()) out.push_back(e.first);
-  return out;
+/// @brief The simulator policy labelled `label` (SimPolicy::name), or null.
+inline const SimPolicy* find_simulator_policy(const std::string& label) {
+  for (const auto& p : simulator_policies())
+    if (p.name == label) return &p;
+  return nullptr;
 }
 
 }  // namespace sim

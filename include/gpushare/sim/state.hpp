@@ -319,6 +319,13 @@ class SimState {
       nodes_.push_back(n);
     }
   }
+  /// @brief A state from node states as they are now (a live cluster's view, sim/live_policy.hpp).
+  explicit SimState(std::vector<NodeState> nodes) : nodes_(std::move(nodes)) {
+    for (const auto& n : nodes_) {
+      total_gpu_milli_ += int64_t(n.gpus) * 1000;
+      used_gpu_milli_ += n.used_milli();
+    }
+  }
   size_t size() const { return nodes_.size(); }
   const NodeState& node(size_t i) const { return nodes_[i]; }
   int64_t total_gpu_milli() const { return total_gpu_milli_; }

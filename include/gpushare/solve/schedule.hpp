@@ -200,7 +200,7 @@ ScheduleResult schedule(const Cluster& cluster, const Request& request, Policy&&
         out.rejections.push_back(std::move(*rej));
       } else {
         out.rejections.push_back(Rejection{i, v.name(), RejectReason::policy,
-                                           "node " + v.name() + ": rejected by policy " + std::string(P::name())});
+                                           "node " + v.name() + ": rejected by policy " + std::string(policy.name())});
       }
     }
   }
