@@ -107,7 +107,53 @@ void bind_solve(py::module_& m) {
       py::arg("cluster"), py::arg("request"), py::arg("policy") = "best-fit", py::arg("explain") = true,
       py::arg("seed") = 0);
 
-  m.def("policy_names", &policy_names, "Names accepted by schedule(..., policy=NAME).");
+  m.def("policy_names", &policy_names, "Names accepted by make_policy() and schedule(..., policy=NAME).");
+
+  py::class_<AnyPolicy>(m, "Policy",
+                        "A live policy of the catalogue (make_policy). Learning policies (fgd, best) learn the "
+                        "workload from the requests passed to observe().")
+      .def_property_readonly("name", [](const AnyPolicy& p) {
+        return std::visit([](const auto& q) { return std::string(q.name()); }, p);
+      })
+      .def(
+          "observe", [](AnyPolicy& p, const Cluster& c, const Request& r) { observe(p, c, r); }, py::arg("cluster"),
+          py::arg("request"), "Learn from a request the service has seen (no-op for policies that do not learn).")
+      .def_property_readonly(
+          "observed",
+          [](const AnyPolicy& p) -> std::int64_t {
+            const auto* l = std::get_if<sim::LivePolicy>(&p);
+            return l ? l->observed() : 0;
+          },
+          "Requests a learning policy has observed (0 for the others).")
+      .def("__repr__", [](const AnyPolicy& p) {
+        return "Policy('" + std::visit([](const auto& q) { return std::string(q.name()); }, p) + "')";
+      });
+  m.def("make_policy", &make_policy, py::arg("name"), py::arg("seed") = 0,
+        "The live policy called NAME (or an alias) from the catalogue; see policies().");
+  m.def(
+      "schedule",
+      [](const Cluster& c, const Request& r, AnyPolicy& policy, bool explain) {
+        ScheduleOptions o;
+        o.explain = explain;
+        return schedule(c, r, policy, o);
+      },
+      py::arg("cluster"), py::arg("request"), py::arg("policy"), py::arg("explain") = true);
+  m.def(
+      "policies",
+      []() {
+        py::list out;
+        for (const auto& row : catalogue()) {
+          py::dict d;
+          d["name"] = row.name;
+          d["aliases"] = row.aliases;
+          d["description"] = row.description;
+          d["live"] = row.live();
+          d["simulator"] = row.sim ? py::object(py::str(row.sim->name)) : py::object(py::none());
+          out.append(d);
+        }
+        return out;
+      },
+      "The policy catalogue: one dict per policy (name, aliases, description, live, simulator label or None).");
   m.def(
       "choose_gpus",
       [](const Cluster& c, std::size_t node, const Request& r, GpuFit fit) -> std::optional<std::vector<int>> {
