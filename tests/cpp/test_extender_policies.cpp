@@ -87,12 +87,15 @@ TEST_CASE("extender with fgd: a whole-GPU pod goes where it fragments least", "[
                            std::make_shared<k8s::JournalBinder>(temp_path("b2")));
   svc.upsert_node(node("a", 2));
   svc.upsert_node(node("b", 2));
-  // Learn a workload of half-GPU pods, put one on a, then ask for another: FGD packs it next to
-  // the first (a's half-used GPU) rather than breaking a whole GPU on b.
-  svc.filter({{"Pod", pod("x", 500, 1000)}, {"NodeNames", {"a", "b"}}});
+  // The first pod teaches the target (600-milli shares) and goes to a: a keeps (400, 1000) free.
+  // A 400-milli pod then scores higher on a, where it uses up the 400 no 600-share can use
+  // (fragmentation 400 -> 0), than on b, where the fragmentation stays 0.
+  svc.filter({{"Pod", pod("x", 600, 1000)}, {"NodeNames", {"a", "b"}}});
   REQUIRE(svc.bind({{"PodName", "x"}, {"PodNamespace", "ns"}, {"PodUID", "u-x"}, {"Node", "a"}}).value("Error", "") == "");
-  const json pr = svc.prioritize({{"Pod", pod("y", 500, 1000)}, {"NodeNames", {"a", "b"}}});
+  const json pr = svc.prioritize({{"Pod", pod("y", 400, 1000)}, {"NodeNames", {"a", "b"}}});
   std::map<std::string, std::int64_t> score;
   for (const auto& h : pr) score[h.at("Host").get<std::string>()] = h.at("Score").get<std::int64_t>();
   REQUIRE(score["a"] > score["b"]);
+  REQUIRE(svc.bind({{"PodName", "y"}, {"PodNamespace", "ns"}, {"PodUID", "u-y"}, {"Node", "a"}}).value("Error", "") == "");
+  REQUIRE(svc.cluster().allocation("ns/y")->gpus == std::vector<int>{0});  // the GPU with 400 left
 }

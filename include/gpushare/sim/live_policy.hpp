@@ -10,8 +10,8 @@
 // A restarted service rebuilds it by observing the recovered pods again.
 //
 // Scores are cached per (node, request shape) and reused while the node's free CPU and GPU
-// milli, the learned target and the adapted term are unchanged (the replay's cache, keyed by
-// content instead of a version stamp).
+// milli and the learned target are unchanged and the adapt hook has not named the node (the
+// replay's cache, keyed by content instead of a version stamp).
 //
 // Ties: the highest points win; equal points go to the smaller node priority when one was set
 // (set_node_priority: the replay's per-seed priorities), else to the lowest node index.
@@ -86,13 +86,11 @@ class LivePolicy {
     if (!learns()) return;
     const PodShape s = shape_of_request(r);
     const std::uint32_t id = intern(s);
-    bool changed = false;
     if (learner_.observe(shapes_, id)) {
-      changed = true;
+      ++generation_;  // a new target: every score changes
       if (policy_->adapt) adapt_now(cluster);
     }
-    if (policy_->adapt && learner_.adapt_due(s.total_milli(), cluster_gpu_milli(cluster))) changed |= adapt_now(cluster);
-    if (changed) ++generation_;
+    if (policy_->adapt && learner_.adapt_due(s.total_milli(), cluster_gpu_milli(cluster))) adapt_now(cluster);
   }
 
   /// @brief Pods observed so far.
@@ -149,6 +147,7 @@ class LivePolicy {
  private:
   struct Cached {
     std::uint64_t generation = 0;  // 0 = empty
+    std::uint32_t epoch = 0;       // node_epoch_ of the node when scored
     std::int64_t cpu_left = 0;
     int gpus = 0, model = -1, gpu = -1;
     std::array<std::int16_t, kMaxGpusPerNode> left{};
@@ -223,9 +222,11 @@ class LivePolicy {
   std::int64_t scored(std::size_t node, const NodeState& n, const PodShape& s, int* gpu) {
     const std::uint32_t id = intern(s);
     Cached& c = cache_[(static_cast<std::uint64_t>(node) << 32) | id];
-    if (c.generation != generation_ || c.cpu_left != n.cpu_left || c.gpus != n.gpus || c.model != n.model ||
-        c.left != n.left) {
+    if (node >= node_epoch_.size()) node_epoch_.resize(node + 1, 0);
+    if (c.generation != generation_ || c.epoch != node_epoch_[node] || c.cpu_left != n.cpu_left || c.gpus != n.gpus ||
+        c.model != n.model || c.left != n.left) {
       c.generation = generation_;
+      c.epoch = node_epoch_[node];
       c.cpu_left = n.cpu_left;
       c.gpus = n.gpus;
       c.model = n.model;
@@ -237,8 +238,9 @@ class LivePolicy {
     return c.points;
   }
 
-  /// Run the policy's adapt hook on the live cluster; true if it changed the target.
-  bool adapt_now(const Cluster& cluster) {
+  /// Run the policy's adapt hook on the live cluster; the nodes whose scores it changed get
+  /// re-scored (their epoch moves), as the replay drops their cache entries.
+  void adapt_now(const Cluster& cluster) {
     std::vector<NodeState> nodes;
     nodes.reserve(cluster.size());
     for (std::size_t i = 0; i < cluster.size(); ++i) {
@@ -251,7 +253,8 @@ class LivePolicy {
     }
     std::vector<std::uint32_t> stale;
     policy_->adapt(SimState(std::move(nodes)), shapes_, learner_.seen, learner_.learned, stale);
-    return !stale.empty();
+    if (node_epoch_.size() < cluster.size()) node_epoch_.resize(cluster.size(), 0);
+    for (std::uint32_t i : stale) ++node_epoch_[i];
   }
 
   const SimPolicy* policy_;
@@ -263,6 +266,7 @@ class LivePolicy {
   std::map<std::string, int> extra_models_;
   std::vector<std::uint32_t> priority_;
   std::unordered_map<std::uint64_t, Cached> cache_;
+  std::vector<std::uint32_t> node_epoch_;
   std::uint64_t generation_ = 1;
   std::size_t last_node_ = static_cast<std::size_t>(-1);
   std::int64_t last_points_ = 0;
