@@ -21,30 +21,45 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <variant>
 #include <vector>
 
 #include "gpushare/model/errors.hpp"
+#include "gpushare/modes/aliyun/policy.hpp"
+#include "gpushare/modes/nvidia/policy.hpp"
+#include "gpushare/modes/tencent/policy.hpp"
 #include "gpushare/sim/live_policy.hpp"
 #include "gpushare/sim/policies.hpp"
 #include "gpushare/solve/node_policies.hpp"
 #include "gpushare/solve/schedule.hpp"
+#include "gpushare/solve/topology_score.hpp"
 
 namespace gpushare {
 
 /// @brief Any policy of the catalogue that decides on a live Cluster.
-using AnyPolicy = std::variant<FirstFit, BestFit, BinPack, Spread, Random, sim::LivePolicy>;
+using AnyPolicy = std::variant<FirstFit, BestFit, BinPack, Spread, Random, sim::LivePolicy, TopologyAware<BestFit>,
+                               modes::AliyunBinpack, modes::TencentAdmission, modes::NvidiaBestEffort>;
+
+/// @brief What a factory may use besides the name.
+struct PolicyOptions {
+  std::uint64_t seed = 0;  ///< random choices (random)
+  /// Known GPU topologies by node name (topology-aware, nvidia); null = none known.
+  std::shared_ptr<const NodeTopologies> topologies;
+};
 
 /// @brief One row of the catalogue.
 struct PolicyInfo {
   std::string name;                  ///< kebab-case, unique
   std::vector<std::string> aliases;  ///< other accepted spellings (old names)
   std::string description;
-  /// Live factory (seed feeds random choices); empty for simulator-only rows.
-  std::function<AnyPolicy(std::uint64_t seed)> make;
+  /// Live factory; empty for simulator-only rows.
+  std::function<AnyPolicy(const PolicyOptions&)> make;
   /// The simulator's policy, or null for live-only rows.
   const sim::SimPolicy* sim = nullptr;
+  /// Conformance suites (../shared/data/conformance) that check this policy's decisions.
+  std::vector<std::string> suites = {};
   bool live() const { return static_cast<bool>(make); }
 };
 
@@ -54,8 +69,8 @@ inline const sim::SimPolicy* sim_row(const char* label) {
   if (!p) throw InvalidArgument(std::string("catalogue: no simulator policy labelled ") + label);
   return p;
 }
-inline std::function<AnyPolicy(std::uint64_t)> live_sim(const char* label, const char* name) {
-  return [label, name](std::uint64_t) { return AnyPolicy(sim::LivePolicy(*sim_row(label), name)); };
+inline std::function<AnyPolicy(const PolicyOptions&)> live_sim(const char* label, const char* name) {
+  return [label, name](const PolicyOptions&) { return AnyPolicy(sim::LivePolicy(*sim_row(label), name)); };
 }
 }  // namespace detail
 
@@ -67,16 +82,16 @@ inline const std::vector<PolicyInfo>& catalogue() {
     std::vector<PolicyInfo> r;
     r.push_back({"best-fit", {}, "the node whose chosen GPUs keep the least free capacity (milli, then MiB); "
                  "CPU-only requests by least free CPU, then host memory",
-                 [](std::uint64_t) { return AnyPolicy(BestFit{}); }, nullptr});
+                 [](const PolicyOptions&) { return AnyPolicy(BestFit{}); }, nullptr});
     r.push_back({"binpack", {}, "the most allocated node after placement (GPU share, then CPU/memory share)",
-                 [](std::uint64_t) { return AnyPolicy(BinPack{}); }, nullptr});
+                 [](const PolicyOptions&) { return AnyPolicy(BinPack{}); }, nullptr});
     r.push_back({"spread", {}, "the least allocated node after placement; GPUs by worst fit",
-                 [](std::uint64_t) { return AnyPolicy(Spread{}); }, nullptr});
+                 [](const PolicyOptions&) { return AnyPolicy(Spread{}); }, nullptr});
     r.push_back({"first-fit", {}, "the lowest-indexed node that fits; GPUs by first fit",
-                 [](std::uint64_t) { return AnyPolicy(FirstFit{}); }, nullptr});
+                 [](const PolicyOptions&) { return AnyPolicy(FirstFit{}); }, nullptr});
     r.push_back({"random", {"Random"}, "a uniformly random feasible node, reproducible from the seed (the "
                  "simulator draws Go's math/rand stream, sharing pods on a random GPU)",
-                 [](std::uint64_t seed) { return AnyPolicy(Random{seed}); }, sim_row("Random")});
+                 [](const PolicyOptions& o) { return AnyPolicy(Random{o.seed}); }, sim_row("Random")});
     r.push_back({"dot-prod", {"DotProd"}, "the FGD paper's DotProd: smallest alignment of node free (CPU, GPU) "
                  "and pod demand", live_sim("DotProd", "dot-prod"), sim_row("DotProd")});
     r.push_back({"gpu-clustering", {"GpuClustering"}, "the FGD paper's GpuClustering: nodes already running "
@@ -94,6 +109,20 @@ inline const std::vector<PolicyInfo>& catalogue() {
     r.push_back({"best", {"HostReservingFGD", "host-reserving-fgd"}, "the recommended policy (HostReservingFGD): "
                  "strand-aware FGD that keeps the last hosts of scarce multi-GPU shapes free",
                  live_sim("HostReservingFGD", "best"), sim_row("HostReservingFGD")});
+    r.push_back({"topology-aware", {"TopologyAware"}, "best-fit, and for a multi-GPU request on a node whose "
+                 "topology is known the best-connected GPU set (tighter sets win)",
+                 [](const PolicyOptions& o) { return AnyPolicy(TopologyAware<BestFit>{{}, o.topologies}); }, nullptr});
+    r.push_back({"aliyun-binpack", {"aliyun"}, "as the Aliyun gpushare-scheduler-extender: one GPU per pod, the "
+                 "GPU (and node) with the least free memory that fits",
+                 [](const PolicyOptions&) { return AnyPolicy(modes::AliyunBinpack{}); }, nullptr, {"aliyun-gpushare"}});
+    r.push_back({"tencent", {"gpu-admission", "tencent-gpu-admission"}, "as tkestack gpu-admission: the node "
+                 "with the least free cores, then memory; GPUs by least free cores that fit",
+                 [](const PolicyOptions&) { return AnyPolicy(modes::TencentAdmission{}); }, nullptr,
+                 {"tencent-gpu-admission"}});
+    r.push_back({"nvidia", {"gpuallocator-besteffort"}, "whole-GPU sets as NVIDIA go-gpuallocator BestEffort "
+                 "chooses them on the node's topology (lowest free GPUs without one)",
+                 [](const PolicyOptions& o) { return AnyPolicy(modes::NvidiaBestEffort{o.topologies}); }, nullptr,
+                 {"gpuallocator-besteffort"}});
     return r;
   }();
   return rows;
@@ -128,13 +157,20 @@ inline std::string known_names(bool live) {
 
 /// @brief The live policy called `name` (or an alias); `seed` feeds random choices.
 /// @throws InvalidArgument naming the policy and listing the known names.
-inline AnyPolicy make_policy(const std::string& name, std::uint64_t seed = 0) {
+inline AnyPolicy make_policy(const std::string& name, const PolicyOptions& options) {
   const PolicyInfo* row = find_policy(name);
   if (!row) throw InvalidArgument("policy: unknown name '" + name + "' (known: " + detail::known_names(true) + ")");
   if (!row->live())
     throw InvalidArgument("policy: '" + name + "' (" + row->name + ") runs in the simulator only (live: " +
                           detail::known_names(true) + ")");
-  return row->make(seed);
+  return row->make(options);
+}
+
+/// @brief make_policy with only a seed (no topologies known).
+inline AnyPolicy make_policy(const std::string& name, std::uint64_t seed = 0) {
+  PolicyOptions o;
+  o.seed = seed;
+  return make_policy(name, o);
 }
 
 /// @brief `schedule` for a policy chosen at run time.

@@ -128,7 +128,9 @@ void bind_solve(py::module_& m) {
       .def("__repr__", [](const AnyPolicy& p) {
         return "Policy('" + std::visit([](const auto& q) { return std::string(q.name()); }, p) + "')";
       });
-  m.def("make_policy", &make_policy, py::arg("name"), py::arg("seed") = 0,
+  m.def(
+      "make_policy", [](const std::string& name, std::uint64_t seed) { return make_policy(name, seed); },
+      py::arg("name"), py::arg("seed") = 0,
         "The live policy called NAME (or an alias) from the catalogue; see policies().");
   m.def(
       "schedule",
