@@ -32,9 +32,9 @@
 #include <nlohmann/json.hpp>
 
 #include "gpushare/catalogue.hpp"
-#include "extender_v1.hpp"
-#include "inspect.hpp"
-#include "journal.hpp"
+#include "gpushare/k8s/extender_v1.hpp"
+#include "gpushare/k8s/inspect.hpp"
+#include "gpushare/k8s/journal.hpp"
 
 namespace gpushare {
 namespace k8s {

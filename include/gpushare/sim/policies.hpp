@@ -11,9 +11,11 @@
 // @code
 //   const gpushare::sim::SimPolicy& p = *gpushare::sim::find_simulator_policy("FGD");
 //   int gpu = -1;
-//   int64_t s = p.score(state.node(0), shape, target, &gpu);
+//   std::int64_t s = p.score(state.node(0), shape, target, &gpu);
 // @endcode
 #pragma once
+
+#include <cstdint>
 
 #include <cmath>
 #include <functional>
@@ -40,7 +42,7 @@ struct SimPolicy {
   std::string name;
   /// Raw score of placing `s` on feasible node `n`; may set *gpu for GPU-sharing pods (from_score).
   /// Must depend only on (n, s, target) so the replay may cache it per node state.
-  std::function<int64_t(const NodeState& n, const PodShape& s, const TargetWorkload& tw, int* gpu)> score;
+  std::function<std::int64_t(const NodeState& n, const PodShape& s, const TargetWorkload& tw, int* gpu)> score;
   bool normalize = false;       ///< min-max normalise raw scores over the feasible nodes (integer)
   bool random_node = false;     ///< ignore scores: pick a feasible node uniformly at random
   GpuSelect gpu_select = GpuSelect::best_fit;
@@ -54,8 +56,8 @@ struct SimPolicy {
   /// update the target's cluster-dependent part (TargetWorkload::scarce) and then appends to
   /// `stale` the nodes whose scores that changes (the replay re-scores those).
   std::function<void(const SimState& st, const std::vector<PodShape>& shapes,
-                     const std::vector<int64_t>& arrived_count, TargetWorkload& learned,
-                     std::vector<uint32_t>& stale)> adapt = nullptr;
+                     const std::vector<std::int64_t>& arrived_count, TargetWorkload& learned,
+                     std::vector<std::uint32_t>& stale)> adapt = nullptr;
 };
 
 namespace detail {
@@ -63,25 +65,25 @@ namespace detail {
 constexpr double kMaxSpecCpu = 128000.0;
 constexpr double kMaxSpecGpu = 8000.0;
 
-inline int64_t score_zero(const NodeState&, const PodShape&, const TargetWorkload&, int*) { return 0; }
+inline std::int64_t score_zero(const NodeState&, const PodShape&, const TargetWorkload&, int*) { return 0; }
 
-inline int64_t score_dotprod(const NodeState& n, const PodShape& s, const TargetWorkload&, int*) {
+inline std::int64_t score_dotprod(const NodeState& n, const PodShape& s, const TargetWorkload&, int*) {
   if (n.cpu_left < s.cpu) return 0;
   const double nc = double(n.cpu_left) / kMaxSpecCpu, ng = double(n.idle_milli()) / kMaxSpecGpu;
   const double pc = double(s.cpu) / kMaxSpecCpu, pg = double(s.total_milli()) / kMaxSpecGpu;
   const double v = 1.0 - (nc * pc + ng * pg) / 2.0;
-  return int64_t(100.0 * v);
+  return std::int64_t(100.0 * v);
 }
 
-inline int64_t score_clustering(const NodeState& n, const PodShape& s, const TargetWorkload&, int*) {
+inline std::int64_t score_clustering(const NodeState& n, const PodShape& s, const TargetWorkload&, int*) {
   const int tag = affinity_tag(s);
   if (tag < 0) return 0;
-  const int64_t base = 25 * (8000 - n.idle_milli()) / 8000;
+  const std::int64_t base = 25 * (8000 - n.idle_milli()) / 8000;
   if (n.affinity[tag] > 0) return n.affinity_tags == 1 ? base + 75 : base + 50;
   return n.affinity_tags == 0 ? base + 25 : base;
 }
 
-inline int64_t score_packing(const NodeState& n, const PodShape& s, const TargetWorkload&, int*) {
+inline std::int64_t score_packing(const NodeState& n, const PodShape& s, const TargetWorkload&, int*) {
   if (s.num == 0) return 0;
   int free = 0;
   for (int g = 0; g < n.gpus; ++g) free += n.left[g] == 1000;
@@ -91,32 +93,32 @@ inline int64_t score_packing(const NodeState& n, const PodShape& s, const Target
   for (int g = 0; g < n.gpus; ++g) idx[g] = g;
   std::stable_sort(idx, idx + n.gpus, [&](int a, int b) { return n.left[a] < n.left[b]; });
   int taken = 0, k = 0;
-  int64_t sum = 0;
+  std::int64_t sum = 0;
   for (int i = 0; i < n.gpus && taken < s.num; ++i) {
     const int g = idx[i];
     if (n.left[g] >= s.milli) {
       ++taken;
       k += n.left[g] == 1000;
-      sum += int64_t(n.left[g]) * 100 / 1000;
+      sum += std::int64_t(n.left[g]) * 100 / 1000;
     }
   }
-  if (k > 0) return std::max<int64_t>(50 - k, 33);
-  return std::max<int64_t>(100 - sum / 10, 50);
+  if (k > 0) return std::max<std::int64_t>(50 - k, 33);
+  return std::max<std::int64_t>(100 - sum / 10, 50);
 }
 
-inline int64_t score_bestfit(const NodeState& n, const PodShape& s, const TargetWorkload&, int*) {
+inline std::int64_t score_bestfit(const NodeState& n, const PodShape& s, const TargetWorkload&, int*) {
   const double raw = 0.5 * double(n.cpu_left - s.cpu) / kMaxSpecCpu +
                      0.5 * double(n.idle_milli() - s.total_milli()) / kMaxSpecGpu;
-  return int64_t((1.0 - raw) * 100.0);
+  return std::int64_t((1.0 - raw) * 100.0);
 }
 
-inline int64_t fgd_points(double f0, double f1) {
+inline std::int64_t fgd_points(double f0, double f1) {
   const double x = (f0 - f1) / 1000.0;
-  return int64_t(1.0 / (1.0 + std::exp(-x)) * 100.0);  // sigmoid first, then x100, as upstream rounds
+  return std::int64_t(1.0 / (1.0 + std::exp(-x)) * 100.0);  // sigmoid first, then x100, as upstream rounds
 }
 
-inline int64_t score_fgd(const NodeState& n, const PodShape& s, const TargetWorkload& tw, int* gpu) {
-  auto frag = [&](int64_t cpu_left, const int16_t* left, int gpus, int model) {
+inline std::int64_t score_fgd(const NodeState& n, const PodShape& s, const TargetWorkload& tw, int* gpu) {
+  auto frag = [&](std::int64_t cpu_left, const std::int16_t* left, int gpus, int model) {
     return node_frag(cpu_left, left, gpus, model, tw);
   };
   return gradient_score(n, s, frag, fgd_points, gpu);

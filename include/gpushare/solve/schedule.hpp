@@ -26,11 +26,11 @@
 #include <utility>
 #include <vector>
 
-#include "../model/cluster.hpp"
-#include "explain.hpp"
-#include "gpu_choice.hpp"
-#include "node_policies.hpp"
-#include "score.hpp"
+#include "gpushare/model/cluster.hpp"
+#include "gpushare/solve/explain.hpp"
+#include "gpushare/solve/gpu_choice.hpp"
+#include "gpushare/solve/node_policies.hpp"
+#include "gpushare/solve/score.hpp"
 
 namespace gpushare {
 
