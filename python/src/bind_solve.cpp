@@ -132,14 +132,7 @@ void bind_solve(py::module_& m) {
       "make_policy", [](const std::string& name, std::uint64_t seed) { return make_policy(name, seed); },
       py::arg("name"), py::arg("seed") = 0,
         "The live policy called NAME (or an alias) from the catalogue; see policies().");
-  m.def(
-      "schedule",
-      [](const Cluster& c, const Request& r, AnyPolicy& policy, bool explain) {
-        ScheduleOptions o;
-        o.explain = explain;
-        return schedule(c, r, policy, o);
-      },
-      py::arg("cluster"), py::arg("request"), py::arg("policy"), py::arg("explain") = true);
+  bind_schedule_for<AnyPolicy>(m);
   m.def(
       "policies",
       []() {
