@@ -145,6 +145,15 @@ TEST_CASE("live fgd: a learning policy places and learns; nodes it cannot score 
   ScheduleResult none = schedule(c, big, p);
   REQUIRE_FALSE(none);
   REQUIRE(none.explain().find("fits on no node") != std::string::npos);
+  // GPU memory without compute (aliyun.com/gpu-mem): still gets a GPU, by best fit on memory.
+  Request mem = r;
+  mem.name = "mem";
+  mem.gpu = {1, 0, 4096};
+  ScheduleResult m = schedule(c, mem, p);
+  REQUIRE(m);
+  REQUIRE(m.placement->gpus.size() == 1);
+  c.allocate(*m.placement);
+  REQUIRE(c.free_mib(0, m.placement->gpus[0]) < 15360);
 }
 
 TEST_CASE("live fgd = the simulator's FGD, pod by pod, on the openb default trace", "[slow]") {

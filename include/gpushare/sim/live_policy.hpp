@@ -18,7 +18,9 @@
 //
 // Limits (the simulator's model): nodes with more than 8 GPUs or GPUs whose capacity is not
 // 1000 milli are not scored (the policy rejects them); a multi-GPU request must ask for whole
-// GPUs; the GPUs chosen must also have the requested GPU memory, or the node is rejected.
+// GPUs; the GPUs chosen must also have the requested GPU memory, or the node is rejected.  A
+// request for GPU memory without compute (aliyun.com/gpu-mem) is scored as the pod the compute
+// measure sees (CPU only) and gets its GPUs by best fit.
 //
 // @code
 //   gpushare::sim::LivePolicy best(gpushare::sim::sim_policy("best"), "best");
@@ -108,6 +110,14 @@ class LivePolicy {
     if (!supported(s) || !fits(n, s, 0)) return false;
     int gpu = -1;
     const std::int64_t points = scored(v.index, n, s, &gpu);
+    if (s.num == 0 && r.gpu.count > 0) {
+      // GPU memory only (no compute, e.g. aliyun.com/gpu-mem): the compute measure sees a pod
+      // that takes none; its GPUs are chosen by best fit on memory.
+      if (!gpushare::choose_gpus(v, r, GpuFit::best, c)) return false;
+      last_node_ = v.index;
+      last_points_ = points;
+      return true;
+    }
     int ids[kMaxGpusPerNode] = {};
     int k = 0;
     if (!s.is_share()) {
