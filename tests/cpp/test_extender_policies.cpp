@@ -207,3 +207,15 @@ TEST_CASE("extender with nvidia and a topology binds the best-connected set", "[
   std::vector<int> all{0, 1, 2, 3, 4, 5, 6, 7};
   REQUIRE(svc.cluster().allocation("ns/w")->gpus == nvidia_besteffort((*topos)["dgx"], all, {}, 1));
 }
+
+TEST_CASE("extender bind refuses a node where the policy finds no GPUs, and books nothing", "[extender]") {
+  k8s::ExtenderService svc(std::make_shared<ShapeDialect>(), make_policy("nvidia"),
+                           std::make_shared<k8s::JournalBinder>(temp_path("b5")));
+  svc.upsert_node(node("a", 2));
+  // nvidia hands out whole GPUs only: filter refuses the share, and a bind anyway is an error.
+  const json f = svc.filter({{"Pod", pod("s", 300, 1000)}, {"NodeNames", {"a"}}});
+  REQUIRE(f["NodeNames"].empty());
+  const json b = svc.bind({{"PodName", "s"}, {"PodNamespace", "ns"}, {"PodUID", "u-s"}, {"Node", "a"}});
+  REQUIRE(b.value("Error", "").find("policy nvidia finds no GPUs for it on node a") != std::string::npos);
+  REQUIRE(svc.cluster().allocations().empty());
+}

@@ -237,7 +237,11 @@ class ExtenderService {
       SetAside own(cluster_, key);
       if (auto rej = diagnose(cluster_.view(i), r)) throw CapacityError("bind " + key + ": " + rej->message);
       GpuChoice choice;
-      std::visit([&](auto& p) { policy_choose_gpus(p, cluster_.view(i), r, choice); }, policy_);
+      const bool chosen = std::visit([&](auto& p) { return policy_choose_gpus(p, cluster_.view(i), r, choice); }, policy_);
+      if (!chosen)
+        throw CapacityError("bind " + key + ": policy " +
+                            std::visit([](const auto& p) { return std::string(p.name()); }, policy_) +
+                            " finds no GPUs for it on node " + a.node);
       Placement placement = make_placement(cluster_, i, r, choice.gpus);
       cluster_.allocate(placement);
       try {
