@@ -13,6 +13,7 @@
 #include <gpushare/k8s/extender_http.hpp>
 #include <gpushare/k8s/extender_service.hpp>
 #include <gpushare/k8s/recover.hpp>
+#include <gpushare/io/topology_json.hpp>
 #ifdef GPUSHARE_EXTENDER_KUBE
 #include <gpushare/k8s/api_binder.hpp>
 #include <gpushare/k8s/cluster_sync.hpp>
@@ -36,7 +37,8 @@ namespace {
 const char* usage =
     "usage: gpushare-extender [options]\n"
     "  --dialect NAME         aliyun | tencent | hami | nvidia   (default aliyun)\n"
-    "  --policy NAME          node policy: best-fit | binpack | spread | first-fit | random (default best-fit)\n"
+    "  --policy NAME          a live policy of the catalogue, listed below (default best-fit)\n"
+    "  --topology FILE        JSON {node name: topology} of GPU topologies (topology-aware, nvidia)\n"
     "  --address ADDR         listen address (default 127.0.0.1)\n"
     "  --port N               listen port (default 39999)\n"
     "  --url-prefix P         prefix of the verbs (default /gpushare-scheduler)\n"
@@ -62,7 +64,7 @@ const char* usage =
 
 struct Options {
   std::string dialect = "aliyun", policy = "best-fit", address = "127.0.0.1", prefix = "/gpushare-scheduler";
-  std::string state, nodes, pods, binds, kubeconfig, context, binder, decide_at = "bind";
+  std::string state, nodes, pods, binds, kubeconfig, context, binder, decide_at = "bind", topology;
   std::string lease_namespace = "kube-system", lease_name = "gpushare-extender";
   double lease_duration = 15, renew_deadline = 10, retry_period = 2;
   int in_cluster = -1;  // -1: decide from the environment
@@ -98,13 +100,19 @@ Options parse(int argc, char** argv) {
       {"--url-prefix", &o.prefix}, {"--state", &o.state},           {"--nodes", &o.nodes},
       {"--pods", &o.pods},         {"--binds", &o.binds},           {"--kubeconfig", &o.kubeconfig},
       {"--context", &o.context},   {"--binder", &o.binder},         {"--decide-at", &o.decide_at},         {"--lease-namespace", &o.lease_namespace},
-      {"--lease-name", &o.lease_name}};
+      {"--lease-name", &o.lease_name}, {"--topology", &o.topology}};
   std::map<std::string, double*> durations = {
       {"--lease-duration", &o.lease_duration}, {"--renew-deadline", &o.renew_deadline}, {"--retry-period", &o.retry_period}};
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--help" || a == "-h") {
-      std::cout << usage;
+      std::cout << usage << "policies (--policy; aliases in parentheses):\n";
+      for (const auto& row : gpushare::catalogue())
+        if (row.live()) {
+          std::cout << "  " << row.name;
+          for (std::size_t k = 0; k < row.aliases.size(); ++k) std::cout << (k ? ", " : " (") << row.aliases[k];
+          std::cout << (row.aliases.empty() ? "" : ")") << "\n      " << row.description << "\n";
+        }
       std::exit(0);
     }
     std::optional<std::string> inline_value;
@@ -224,7 +232,19 @@ int main(int argc, char** argv) {
     if (!binder) binder = std::make_shared<k8s::JournalBinder>(opt.binds);
     std::optional<std::string> state;
     if (!opt.state.empty()) state = opt.state;
-    svc = std::make_unique<k8s::ExtenderService>(k8s::make_extender_dialect(opt.dialect), make_policy(opt.policy), binder, state);
+    PolicyOptions popt;
+    if (!opt.topology.empty()) {
+      std::ifstream in(opt.topology);
+      if (!in) throw NotFound("--topology: cannot read " + opt.topology);
+      nlohmann::json j;
+      try {
+        j = nlohmann::json::parse(in);
+      } catch (const nlohmann::json::parse_error& e) {
+        throw ParseError("--topology " + opt.topology + ": " + e.what());
+      }
+      popt.topologies = std::make_shared<const NodeTopologies>(node_topologies_from_json(j));
+    }
+    svc = std::make_unique<k8s::ExtenderService>(k8s::make_extender_dialect(opt.dialect), make_policy(opt.policy, popt), binder, state);
     svc->set_decide_at_filter(opt.decide_at == "filter");
     if (!use_api) {
       start_offline(opt, *svc);

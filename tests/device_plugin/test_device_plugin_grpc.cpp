@@ -16,7 +16,7 @@
 #include "gpushare/io/nvidia_smi_topo.hpp"
 #include "gpushare/io/topology_json.hpp"
 #include "gpushare/k8s/annotations.hpp"
-#include "gpushare/solve/nvidia_besteffort.hpp"
+#include "gpushare/modes/nvidia/besteffort.hpp"
 #include "test_kubelet.hpp"
 
 using nlohmann::json;

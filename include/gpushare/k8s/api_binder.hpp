@@ -24,9 +24,9 @@
 #include <memory>
 #include <string>
 
-#include "api_client.hpp"
-#include "extender_service.hpp"
-#include "pod.hpp"
+#include "gpushare/k8s/api_client.hpp"
+#include "gpushare/k8s/extender_service.hpp"
+#include "gpushare/k8s/pod.hpp"
 
 namespace gpushare {
 namespace k8s {

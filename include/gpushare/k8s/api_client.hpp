@@ -37,7 +37,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include "kubeconfig.hpp"
+#include "gpushare/k8s/kubeconfig.hpp"
 
 #ifndef CPPHTTPLIB_OPENSSL_SUPPORT
 #error "gpushare/k8s/api_client.hpp needs CPPHTTPLIB_OPENSSL_SUPPORT (link gpushare::kube)"

@@ -17,8 +17,8 @@
 #include <string>
 #include <thread>
 
-#include "extender_service.hpp"
-#include "informer.hpp"
+#include "gpushare/k8s/extender_service.hpp"
+#include "gpushare/k8s/informer.hpp"
 
 namespace gpushare {
 namespace k8s {

@@ -29,8 +29,8 @@
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 
-#include "cluster_view.hpp"
-#include "extender_service.hpp"
+#include "gpushare/k8s/cluster_view.hpp"
+#include "gpushare/k8s/extender_service.hpp"
 
 namespace gpushare {
 namespace k8s {

@@ -4,6 +4,9 @@
 // The service keeps the cluster in memory and answers the three extender verbs:
 //  - filter: which candidate nodes can take the pod, and for the others why not;
 //  - prioritize: a 0..10 score per candidate node from the policy's node score;
+//  Any live policy of the catalogue (gpushare/catalogue.hpp) decides; a learning one (fgd, best)
+//  learns the workload from every pod filter/prioritize first sees and, after a restart, from the
+//  allocations recovered from the journal or the pods' annotations.
 //  - bind: choose the GPUs on the chosen node, commit them (re-checked under the lock, so two
 //    binds racing for the same GPUs cannot both win), write the dialect's annotations through
 //    the Binder and append the allocation to the journal.
@@ -21,22 +24,22 @@
 #include <chrono>
 #include <cmath>
 #include <functional>
-#include <set>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
-#include "../solve/registry.hpp"
-#include "extender_v1.hpp"
-#include "inspect.hpp"
-#include "journal.hpp"
-#include "recover.hpp"
-#include "unschedulable.hpp"
+#include "gpushare/catalogue.hpp"
+#include "gpushare/k8s/extender_v1.hpp"
+#include "gpushare/k8s/inspect.hpp"
+#include "gpushare/k8s/journal.hpp"
+#include "gpushare/k8s/recover.hpp"
+#include "gpushare/k8s/unschedulable.hpp"
 
 namespace gpushare {
 namespace k8s {
@@ -127,9 +130,10 @@ class ExtenderService {
   ReplayReport recover() {
     std::lock_guard<std::mutex> lock(mutex_);
     if (!journal_) return ReplayReport{};
-    ReplayReport r = journal_->replay(cluster_);
-    replay_incomplete_ = !r.problems.empty();
-    return r;
+    ReplayReport rep = journal_->replay(cluster_);
+    replay_incomplete_ = !rep.problems.empty();
+    for (const Placement& p : cluster_.allocations()) learn(request_of(p));
+    return rep;
   }
 
   /// @brief Takes over allocations recovered elsewhere (e.g. k8s::recover_cluster over the pod
@@ -147,6 +151,7 @@ class ExtenderService {
         p.node_index = cluster_.node_index(p.node);
         cluster_.allocate(p);
         if (journal_) journal_->append_allocate(p);
+        learn(request_of(p));
       } catch (const Error& e) {
         problems.push_back(e.what());
       }
@@ -380,6 +385,11 @@ class ExtenderService {
     }
     cluster_ = std::move(r.cluster);
     dropped_ = rep.problems;
+    // A learning policy (fgd, best) also learns from the pods the API server shows bound (after a
+    // restart or a leader change, that is all of them), each once; deleted pods are forgotten.
+    for (const Placement& p : r.placements) learn(request_of(p));
+    for (auto it = learned_.begin(); it != learned_.end();)
+      it = (seen.count(*it) || pods_.count(*it)) ? std::next(it) : learned_.erase(it);
     return rep;
   }
 
@@ -398,6 +408,12 @@ class ExtenderService {
   }
 
   const ExtenderDialect& dialect() const { return *dialect_; }
+
+  /// @brief A copy of the policy (with what a learning policy has learned so far).
+  AnyPolicy policy() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return policy_;
+  }
 
   /// @brief Per node and GPU the allocated and total compute and memory, each node's FGD
   /// fragmentation, the pending pods with why they wait, the recently unschedulable pods and
@@ -463,7 +479,25 @@ class ExtenderService {
   Request remember_pod(const nlohmann::json& pod) {
     Request r = dialect_->request_from_pod(pod);
     std::lock_guard<std::mutex> lock(mutex_);
+    // A learning policy (fgd, best) counts each pod once, when the service first sees it.
+    if (pods_.find(r.name) == pods_.end() && !cluster_.allocation(r.name)) learn(r);
     pods_[r.name] = PendingPod{pod, r};
+    return r;
+  }
+
+  // What a recovered allocation tells a learning policy: the pod's shape (its GPU model
+  // constraints are not in the placement).
+  // Shows a pod to a learning policy, once per pod (under mutex_).
+  void learn(const Request& r) {
+    if (learned_.insert(r.name).second) observe(policy_, cluster_, r);
+  }
+
+  static Request request_of(const Placement& p) {
+    Request r;
+    r.name = p.request;
+    r.cpu_milli = p.cpu_milli;
+    r.host_mib = p.host_mib;
+    r.gpu = {static_cast<int>(p.gpus.size()), p.gpus.empty() ? 0 : p.milli_per_gpu, p.gpus.empty() ? 0 : p.mib_per_gpu};
     return r;
   }
 
@@ -536,7 +570,11 @@ class ExtenderService {
   Placement commit_locked(const std::string& key, const Request& r, std::size_t i, SetAside& own, const char* verb,
                           const std::string& uid, const std::function<void(const Placement&)>& write) {
     GpuChoice choice;
-    std::visit([&](auto& p) { policy_choose_gpus(p, cluster_.view(i), r, choice); }, policy_);
+    const bool chosen = std::visit([&](auto& p) { return policy_choose_gpus(p, cluster_.view(i), r, choice); }, policy_);
+    if (!chosen)
+      throw CapacityError(std::string(verb) + " " + key + ": policy " +
+                          std::visit([](const auto& p) { return std::string(p.name()); }, policy_) +
+                          " finds no GPUs for it on node " + cluster_.nodes()[i].name);
     Placement placement = make_placement(cluster_, i, r, choice.gpus);
     cluster_.allocate(placement);
     try {
@@ -609,6 +647,7 @@ class ExtenderService {
   std::map<std::string, InFlight> inflight_;  // binds the pod list does not show yet
   std::map<std::string, std::string> waits_;  // pod -> why it waits, from its last filter call
   UnschedulableLog unschedulable_{100};
+  std::set<std::string> learned_;             // pods a learning policy has been shown
 };
 
 }  // namespace k8s

@@ -21,9 +21,9 @@
 #include <string>
 #include <vector>
 
-#include "../model/cluster.hpp"
-#include "../model/request.hpp"
-#include "../sim/state.hpp"
+#include "gpushare/model/cluster.hpp"
+#include "gpushare/model/request.hpp"
+#include "gpushare/sim/state.hpp"
 
 namespace gpushare {
 namespace k8s {

@@ -25,7 +25,7 @@
 #include <thread>
 #include <vector>
 
-#include "api_client.hpp"
+#include "gpushare/k8s/api_client.hpp"
 
 namespace gpushare {
 namespace k8s {

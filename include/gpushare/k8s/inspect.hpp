@@ -15,8 +15,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "../model/cluster.hpp"
-#include "fragmentation.hpp"
+#include "gpushare/k8s/fragmentation.hpp"
+#include "gpushare/model/cluster.hpp"
 
 namespace gpushare {
 namespace k8s {

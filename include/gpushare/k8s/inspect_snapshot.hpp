@@ -21,9 +21,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "../sim/replay.hpp"
-#include "../sim/state.hpp"
-#include "unschedulable.hpp"
+#include "gpushare/sim/replay.hpp"
+#include "gpushare/sim/state.hpp"
+#include "gpushare/k8s/unschedulable.hpp"
 
 namespace gpushare {
 namespace k8s {

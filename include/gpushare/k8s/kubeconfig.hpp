@@ -21,7 +21,7 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include "../model/errors.hpp"
+#include "gpushare/model/errors.hpp"
 
 namespace gpushare {
 namespace k8s {

@@ -19,7 +19,7 @@
 #include <mutex>
 #include <string>
 
-#include "api_client.hpp"
+#include "gpushare/k8s/api_client.hpp"
 
 namespace gpushare {
 namespace k8s {

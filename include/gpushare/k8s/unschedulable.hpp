@@ -19,7 +19,7 @@
 #include <utility>
 #include <vector>
 
-#include "inspect.hpp"
+#include "gpushare/k8s/inspect.hpp"
 
 namespace gpushare {
 namespace k8s {

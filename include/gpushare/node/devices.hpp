@@ -5,7 +5,7 @@
 //                         default, MiB with the option), Unhealthy when its GPU is
 //   aliyun.com/gpu-count  one device per GPU, ID = UUID (capacity only: Allocate refuses it)
 //   nvidia.com/gpu        one device per GPU, ID = UUID; GetPreferredAllocation answers with the
-//                         `nvidia` mode's set (go-gpuallocator BestEffort, solve/nvidia_besteffort.hpp);
+//                         `nvidia` mode's set (go-gpuallocator BestEffort, modes/nvidia/besteffort.hpp);
 //                         Allocate returns NVIDIA_VISIBLE_DEVICES = the UUIDs the kubelet chose
 //
 // @code
@@ -24,7 +24,7 @@
 
 #include "gpushare/model/errors.hpp"
 #include "gpushare/node/gpus.hpp"
-#include "gpushare/solve/nvidia_besteffort.hpp"
+#include "gpushare/modes/nvidia/besteffort.hpp"
 #include "gpushare/solve/topology_set.hpp"
 
 namespace gpushare {

@@ -1,5 +1,5 @@
-// gpushare/solve/host_reserving_fgd.hpp — HostReservingFGD (registry alias `best`): the trace
-// simulator's recommended placement policy. StrandAwareFGD (sim/best_policy.hpp) plus a
+// gpushare/sim/policies/host_reserving_fgd.hpp — HostReservingFGD (registry alias `best`): the trace
+// simulator's recommended placement policy. StrandAwareFGD (sim/policies/strand_aware_fgd.hpp) plus a
 // reservation of the nodes that are the last hosts of a shape still expected to arrive.
 //
 // It scores the simulator's NodeState (sim/state.hpp) and learns its target online; it is
@@ -18,7 +18,7 @@
 #include <tuple>
 #include <vector>
 
-#include "gpushare/sim/best_policy.hpp"
+#include "gpushare/sim/policies/strand_aware_fgd.hpp"
 #include "gpushare/sim/state.hpp"
 
 namespace gpushare {
@@ -227,7 +227,7 @@ inline void adapt_host_reservation(const SimState& st, const std::vector<PodShap
 /// (and adapted) workload `tw`; for a GPU-sharing pod also reports the GPU to use in *gpu.
 ///
 /// The idea. FGD (Weng et al., ATC'23) places each task where the node's expected
-/// fragmentation under a target workload grows least. StrandAwareFGD (sim/best_policy.hpp)
+/// fragmentation under a target workload grows least. StrandAwareFGD (sim/policies/strand_aware_fgd.hpp)
 /// learns that target online from the arrived pods and counts GPUs the node's CPU can no
 /// longer feed as fragmentation. Both judge a node alone: a G3 node with 128 cores is, to FGD,
 /// one more 8-GPU node, even when it is one of the 39 nodes that can take the 8-GPU tasks
