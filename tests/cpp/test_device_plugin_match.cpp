@@ -369,3 +369,29 @@ TEST_CASE("aliyun: any admission order gives every container its pod's GPU (prop
     CHECK(static_cast<int>(patched.size()) == npods);
   }
 }
+
+// The listing is cached (--pod-cache-ms).  A pod bound after the listing was taken and admitted by
+// the kubelet before an older same-size pod the kubelet has not seen yet: the cached listing shows
+// one candidate of that size (the older pod), which is not the pod being admitted.  The kubelet's
+// view says so; the pods must be listed again rather than the older pod's GPU handed out.
+TEST_CASE("aliyun: a lone same-size candidate in a cached listing is not taken when the kubelet admits another pod") {
+  auto inv = inventory(2);
+  MemPods api;
+  api.pods = {pod("x", {1}, 0, 50), pod("a", {2}, 0, 100)};
+  MemKubelet kubelet;
+  std::int64_t now = 1000000000;
+  AliyunMatcher m("n1", api, &kubelet, {false, 60000}, [&] { return now; });
+  kubelet.admit("x");
+  CHECK(m.allocate(inv, {ids(0, 0, 1)}).at(0).at("ALIYUN_COM_GPU_MEM_IDX") == "0");  // listing cached: x, a
+  kubelet.record("x", "c0", ids(0, 0, 1));
+  // b (2 units, GPU 1) is bound now; the kubelet admits b before it has seen a.
+  api.pods.push_back(pod("b", {2}, 1, 200));
+  kubelet.admit("b");
+  auto eb = m.allocate(inv, {ids(0, 1, 2)}).at(0);
+  CHECK(eb.at("ALIYUN_COM_GPU_MEM_IDX") == "1");
+  CHECK(eb.at("NVIDIA_VISIBLE_DEVICES") == uuid(1));
+  kubelet.record("b", "c0", ids(0, 1, 2));
+  kubelet.admit("a");
+  CHECK(m.allocate(inv, {ids(0, 3, 2)}).at(0).at("ALIYUN_COM_GPU_MEM_IDX") == "0");
+  CHECK(m.served() == std::map<std::string, int>{{"default/a", 1}, {"default/b", 1}, {"default/x", 1}});
+}
