@@ -320,3 +320,44 @@ TEST_CASE("e2e: pods through the real API server, Allocate in another order than
   CHECK_THAT(s.error_message(), Catch::Contains(std::string("node ") + node) && Catch::Contains("default/" + steps[0].pod));
   CHECK(k.stop_plugin() == 0);
 }
+
+// The kubelet receives ListAndWatch with grpc-go's default limit of 4 MiB per message (its
+// devicemanager dials the plugin without raising it); gRPC C++ clients, like this test kubelet,
+// have the same default.  In MiB mode eight 16 GiB GPUs are 131072 devices, about 8 MB: a list the
+// kubelet can never read.  The plugin must refuse that at start with a clear error, not register
+// a resource whose device list never arrives; a list under the limit is served.
+TEST_CASE("aliyun --aliyun-mib: a device list above the kubelet's 4 MiB message limit is refused at start") {
+  {
+    TestKubelet k;
+    const std::string gpus = k.dir() + "/gpus.json", pods = k.dir() + "/pods.json";
+    write(gpus, fake_gpus(8, 16384, nullptr));
+    write(pods, json::array());
+    k.start_plugin(GPUSHARE_DEVICE_PLUGIN, {"--dialect", "aliyun", "--aliyun-mib", "--node", "n1", "--fake-gpus", gpus, "--pods-file", pods});
+    const int status = k.wait_exit(std::chrono::seconds(20));
+    INFO(k.plugin_log());
+    CHECK(status == 2);
+    CHECK_THAT(k.plugin_log(), Catch::Contains("aliyun.com/gpu-mem") && Catch::Contains("131072 devices") &&
+                                   Catch::Contains("4 MiB") && Catch::Contains("--aliyun-mib"));
+    CHECK(k.registrar().wait(1, std::chrono::seconds(1)).empty());
+  }
+  TestKubelet k;
+  const std::string gpus = k.dir() + "/gpus.json", pods = k.dir() + "/pods.json";
+  write(gpus, fake_gpus(2, 4096, nullptr));
+  write(pods, json::array());
+  k.start_plugin(GPUSHARE_DEVICE_PLUGIN, {"--dialect", "aliyun", "--aliyun-mib", "--node", "n1", "--fake-gpus", gpus, "--pods-file", pods});
+  auto regs = k.registrar().wait(2);
+  INFO(k.plugin_log());
+  REQUIRE(regs.size() == 2);
+  auto mem = k.plugin(find(regs, "aliyun.com/gpu-mem").endpoint());
+  Watch w(*mem);
+  v1beta1::ListAndWatchResponse l;
+  REQUIRE(w.wait(1, l));
+  CHECK(l.devices_size() == 8192);
+  // Growing the GPUs past the limit while running: refused like any bad file, the old list stays.
+  write(gpus, fake_gpus(8, 16384, nullptr));
+  for (int i = 0; i < 200 && k.plugin_log().find("kept the previous GPUs") == std::string::npos; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  CHECK_THAT(k.plugin_log(), Catch::Contains("kept the previous GPUs") && Catch::Contains("4 MiB"));
+  CHECK_FALSE(w.wait(2, l, std::chrono::seconds(1)));
+  CHECK(k.stop_plugin() == 0);
+}

@@ -167,6 +167,19 @@ class TestKubelet {
     pid_ = 0;
     return -1;
   }
+  /// Waits up to `d` for the plugin to exit by itself: its exit status, or -1 if still running.
+  int wait_exit(std::chrono::seconds d) {
+    if (pid_ <= 0) return -1;
+    int st = 0;
+    for (auto until = std::chrono::steady_clock::now() + d; std::chrono::steady_clock::now() < until;) {
+      if (::waitpid(pid_, &st, WNOHANG) == pid_) {
+        pid_ = 0;
+        return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return -1;
+  }
   std::string plugin_log() const {
     std::ifstream f(dir_ + "/plugin.log");
     std::stringstream s;
