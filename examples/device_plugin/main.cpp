@@ -424,10 +424,19 @@ int main(int argc, char** argv) {
   std::thread xid_thread;
   if (nvml)
     xid_thread = std::thread([&] {
-      nvml->watch_xid(g_quit, [&](int g, unsigned long long x) {
-        PluginService::log("GPU " + std::to_string(g) + ": XID " + std::to_string(x) + ", marked unhealthy");
-        gpus.mark_unhealthy(g);
-      });
+      bool failing = false;  // log a run of failed waits once
+      nvml->watch_xid(
+          g_quit,
+          [&](int g, unsigned long long x) {
+            failing = false;
+            PluginService::log("GPU " + std::to_string(g) + ": XID " + std::to_string(x) + ", marked unhealthy");
+            gpus.mark_unhealthy(g);
+          },
+          [&](int rc) {
+            if (!failing) PluginService::log("NVML event wait failed (nvmlEventSetWait_v2 returned " + std::to_string(rc) + "): every GPU marked unhealthy");
+            failing = true;
+            for (int g = 0; g < static_cast<int>(inv.gpus.size()); ++g) gpus.mark_unhealthy(g);
+          });
     });
 
   struct sigaction sa {};
