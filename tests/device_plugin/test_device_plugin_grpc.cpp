@@ -372,13 +372,8 @@ TEST_CASE("aliyun --aliyun-mib: a device list above the kubelet's 4 MiB message 
 TEST_CASE("NVML (stand-in library): discovery, and a failing event wait marks every GPU unhealthy") {
   TestKubelet k;
   const std::string waits = k.dir() + "/waits.log";
-  ::setenv("LD_LIBRARY_PATH", GPUSHARE_FAKE_NVML_DIR, 1);
-  ::setenv("GPUSHARE_FAKE_NVML_WAIT", "lost", 1);
-  ::setenv("GPUSHARE_FAKE_NVML_WAIT_LOG", waits.c_str(), 1);
-  k.start_plugin(GPUSHARE_DEVICE_PLUGIN, {"--dialect", "nvidia", "--node", "n1"});
-  ::unsetenv("LD_LIBRARY_PATH");
-  ::unsetenv("GPUSHARE_FAKE_NVML_WAIT");
-  ::unsetenv("GPUSHARE_FAKE_NVML_WAIT_LOG");
+  k.start_plugin(GPUSHARE_DEVICE_PLUGIN, {"--dialect", "nvidia", "--node", "n1"},
+                 {{"LD_LIBRARY_PATH", GPUSHARE_FAKE_NVML_DIR}, {"GPUSHARE_FAKE_NVML_WAIT", "lost"}, {"GPUSHARE_FAKE_NVML_WAIT_LOG", waits}});
   auto regs = k.registrar().wait(1);
   INFO(k.plugin_log());
   REQUIRE(regs.size() == 1);

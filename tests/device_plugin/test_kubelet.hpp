@@ -24,6 +24,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <grpcpp/grpcpp.h>
@@ -131,8 +132,10 @@ class TestKubelet {
     start_registration();
   }
 
-  /// Starts the plugin with these arguments plus --device-plugin-dir and --pod-resources-socket.
-  void start_plugin(const std::string& exe, std::vector<std::string> args) {
+  /// Starts the plugin with these arguments plus --device-plugin-dir and --pod-resources-socket,
+  /// and these extra environment variables (set in the child only).
+  void start_plugin(const std::string& exe, std::vector<std::string> args,
+                    const std::vector<std::pair<std::string, std::string>>& env = {}) {
     args.insert(args.begin(), exe);
     args.push_back("--device-plugin-dir");
     args.push_back(dir_);
@@ -143,6 +146,7 @@ class TestKubelet {
       const int fd = ::open((dir_ + "/plugin.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
       ::dup2(fd, 1);
       ::dup2(fd, 2);
+      for (const auto& kv : env) ::setenv(kv.first.c_str(), kv.second.c_str(), 1);
       std::vector<char*> av;
       for (auto& a : args) av.push_back(a.data());
       av.push_back(nullptr);
