@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include <google/protobuf/io/coded_stream.h>
 #include <grpcpp/grpcpp.h>
 
 #include "deviceplugin_v1beta1.grpc.pb.h"
@@ -172,6 +173,39 @@ class GpuState {
   bool wake_ = false;
 };
 
+void set_device(v1beta1::Device* pd, const std::string& id, bool healthy, int numa) {
+  pd->set_id(id);
+  pd->set_health(healthy ? "Healthy" : "Unhealthy");
+  if (numa >= 0) pd->mutable_topology()->add_nodes()->set_id(numa);
+}
+
+// The kubelet's device manager dials a plugin with grpc-go's default receive limit, 4 MiB per
+// message, so a ListAndWatch list above it never reaches the kubelet.
+constexpr std::size_t kKubeletMaxMessage = std::size_t(4) << 20;
+
+// Throws InvalidArgument when a resource's ListAndWatch message would exceed the kubelet's limit,
+// counted with every device Unhealthy (the longest health string: health changes are not re-checked).
+// Counted device by device, without building the list.
+void check_list_size(const gn::GpuInventory& inv, const std::vector<gn::Resource>& resources, bool mib) {
+  for (gn::Resource r : resources) {
+    std::size_t bytes = 0, n = 0;
+    v1beta1::Device d;
+    for (const auto& g : inv.gpus) {
+      const std::int64_t units = r == gn::Resource::AliyunMem ? gn::gpu_mem_units(g, mib) : 1;
+      for (std::int64_t k = 0; k < units; ++k, ++n) {
+        d.Clear();
+        set_device(&d, r == gn::Resource::AliyunMem ? gn::mem_device_id(g.uuid, k) : g.uuid, false, g.numa);
+        const std::size_t b = d.ByteSizeLong();
+        bytes += 1 + google::protobuf::io::CodedOutputStream::VarintSize64(b) + b;
+      }
+    }
+    if (bytes > kKubeletMaxMessage)
+      throw gpushare::InvalidArgument(std::string(gn::resource_name(r)) + ": " + std::to_string(n) + " devices make a ListAndWatch message of " +
+                                      std::to_string(bytes) + " bytes, above the kubelet's 4 MiB gRPC message limit (the kubelet could never read the list)" +
+                                      (mib && r == gn::Resource::AliyunMem ? "; --aliyun-mib advertises one device per MiB: use GiB units (drop --aliyun-mib, here and in the extender)" : ""));
+  }
+}
+
 grpc::Status status_of(const std::exception& e) {
   if (dynamic_cast<const gn::Unavailable*>(&e)) return {grpc::StatusCode::UNAVAILABLE, e.what()};
   if (auto* g = dynamic_cast<const gpushare::Error*>(&e)) {
@@ -210,12 +244,7 @@ class PluginService final : public v1beta1::DevicePlugin::Service {
       const std::uint64_t v = gpus_.version();
       if (v != sent) {
         v1beta1::ListAndWatchResponse resp;
-        for (const auto& d : gn::advertised_devices(gpus_.get(), r_, o_.mib)) {
-          auto* pd = resp.add_devices();
-          pd->set_id(d.id);
-          pd->set_health(d.healthy ? "Healthy" : "Unhealthy");
-          if (d.numa >= 0) pd->mutable_topology()->add_nodes()->set_id(d.numa);
-        }
+        for (const auto& d : gn::advertised_devices(gpus_.get(), r_, o_.mib)) set_device(resp.add_devices(), d.id, d.healthy, d.numa);
         if (!w->Write(resp)) break;
         sent = v;
       }
@@ -385,15 +414,29 @@ int main(int argc, char** argv) {
     resources = {gn::Resource::NvidiaGpu};
   }
 
+  try {
+    check_list_size(inv, resources, o.mib);
+  } catch (const std::exception& e) {
+    die(e.what());
+  }
   GpuState gpus(inv);
   std::atomic<bool> stopping{false};
   std::thread xid_thread;
   if (nvml)
     xid_thread = std::thread([&] {
-      nvml->watch_xid(g_quit, [&](int g, unsigned long long x) {
-        PluginService::log("GPU " + std::to_string(g) + ": XID " + std::to_string(x) + ", marked unhealthy");
-        gpus.mark_unhealthy(g);
-      });
+      bool failing = false;  // log a run of failed waits once
+      nvml->watch_xid(
+          g_quit,
+          [&](int g, unsigned long long x) {
+            failing = false;
+            PluginService::log("GPU " + std::to_string(g) + ": XID " + std::to_string(x) + ", marked unhealthy");
+            gpus.mark_unhealthy(g);
+          },
+          [&](int rc) {
+            if (!failing) PluginService::log("NVML event wait failed (nvmlEventSetWait_v2 returned " + std::to_string(rc) + "): every GPU marked unhealthy");
+            failing = true;
+            for (int g = 0; g < static_cast<int>(inv.gpus.size()); ++g) gpus.mark_unhealthy(g);
+          });
     });
 
   struct sigaction sa {};
@@ -458,7 +501,9 @@ int main(int argc, char** argv) {
     if (!o.fake_gpus.empty() && (g_hup.exchange(false) || mtime_of(o.fake_gpus) != fake_mtime)) {
       fake_mtime = mtime_of(o.fake_gpus);
       try {
-        gpus.set(read_fake(o.fake_gpus));
+        gn::GpuInventory next = read_fake(o.fake_gpus);
+        check_list_size(next, resources, o.mib);
+        gpus.set(std::move(next));
         PluginService::log("re-read " + o.fake_gpus);
       } catch (const std::exception& e) {
         PluginService::log(std::string("kept the previous GPUs: ") + e.what());

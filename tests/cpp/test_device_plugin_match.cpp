@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <fstream>
 #include <random>
+#include <typeinfo>
 
 #include "gpushare/node/aliyun_match.hpp"
 
@@ -368,4 +369,87 @@ TEST_CASE("aliyun: any admission order gives every container its pod's GPU (prop
     CHECK(std::unique(patched.begin(), patched.end()) == patched.end());
     CHECK(static_cast<int>(patched.size()) == npods);
   }
+}
+
+// The listing is cached (--pod-cache-ms).  A pod bound after the listing was taken and admitted by
+// the kubelet before an older same-size pod the kubelet has not seen yet: the cached listing shows
+// one candidate of that size (the older pod), which is not the pod being admitted.  The kubelet's
+// view says so; the pods must be listed again rather than the older pod's GPU handed out.
+TEST_CASE("aliyun: a lone same-size candidate in a cached listing is not taken when the kubelet admits another pod") {
+  auto inv = inventory(2);
+  MemPods api;
+  api.pods = {pod("x", {1}, 0, 50), pod("a", {2}, 0, 100)};
+  MemKubelet kubelet;
+  std::int64_t now = 1000000000;
+  AliyunMatcher m("n1", api, &kubelet, {false, 60000}, [&] { return now; });
+  kubelet.admit("x");
+  CHECK(m.allocate(inv, {ids(0, 0, 1)}).at(0).at("ALIYUN_COM_GPU_MEM_IDX") == "0");  // listing cached: x, a
+  kubelet.record("x", "c0", ids(0, 0, 1));
+  // b (2 units, GPU 1) is bound now; the kubelet admits b before it has seen a.
+  api.pods.push_back(pod("b", {2}, 1, 200));
+  kubelet.admit("b");
+  auto eb = m.allocate(inv, {ids(0, 1, 2)}).at(0);
+  CHECK(eb.at("ALIYUN_COM_GPU_MEM_IDX") == "1");
+  CHECK(eb.at("NVIDIA_VISIBLE_DEVICES") == uuid(1));
+  kubelet.record("b", "c0", ids(0, 1, 2));
+  kubelet.admit("a");
+  CHECK(m.allocate(inv, {ids(0, 3, 2)}).at(0).at("ALIYUN_COM_GPU_MEM_IDX") == "0");
+  CHECK(m.served() == std::map<std::string, int>{{"default/a", 1}, {"default/b", 1}, {"default/x", 1}});
+}
+
+// Fuzz: pods with a random field replaced by a value of the wrong type or range, and requests of
+// random sizes.  Every call either answers or throws a gpushare::Error; nothing else escapes, and
+// an answer always names the GPU of a pod that was listed unmodified in that field's sense.
+TEST_CASE("aliyun: malformed pods and requests never escape as anything but gpushare::Error (fuzz)") {
+  std::mt19937_64 rng(4242);
+  const std::vector<json> junk = {nullptr, 0, -1, 7, 1.5, "abc", "", "-3", "1e400", "99999999999999999999", "0x10",
+                                  json::array(), json::object(), json::array({1, "x"}), true, "2", "1024", "1025"};
+  const std::vector<std::vector<std::string>> paths = {
+      {"metadata"}, {"metadata", "name"}, {"metadata", "namespace"}, {"metadata", "uid"}, {"metadata", "annotations"},
+      {"metadata", "annotations", "ALIYUN_COM_GPU_MEM_IDX"}, {"metadata", "annotations", "ALIYUN_COM_GPU_MEM_POD"},
+      {"metadata", "annotations", "ALIYUN_COM_GPU_MEM_ASSUME_TIME"}, {"metadata", "annotations", "ALIYUN_COM_GPU_MEM_ASSIGNED"},
+      {"metadata", "annotations", "ALIYUN_COM_GPU_MEM_DEV"}, {"spec"}, {"spec", "nodeName"}, {"spec", "containers"},
+      {"spec", "initContainers"}, {"status"}, {"status", "phase"}, {"spec", "containers", "0"},
+      {"spec", "containers", "0", "name"}, {"spec", "containers", "0", "resources"},
+      {"spec", "containers", "0", "resources", "limits"}, {"spec", "containers", "0", "resources", "limits", "aliyun.com/gpu-mem"}};
+  int answered = 0, refused = 0;
+  for (int trial = 0; trial < 3000; ++trial) {
+    auto inv = inventory(2, 4096);
+    MemPods api;
+    const int n = 1 + static_cast<int>(rng() % 3);
+    for (int p = 0; p < n; ++p) {
+      json pj = pod("p" + std::to_string(p), {1 + static_cast<std::int64_t>(rng() % 3)}, static_cast<int>(rng() % 2), p);
+      if (rng() % 4 != 0) {
+        const auto& path = paths[rng() % paths.size()];
+        json* at = &pj;
+        for (std::size_t k = 0; k + 1 < path.size() && at; ++k) {
+          if (at->is_array()) at = path[k] == "0" && !at->empty() ? &(*at)[0] : nullptr;
+          else if (at->is_object() && at->contains(path[k])) at = &(*at)[path[k]];
+          else at = nullptr;
+        }
+        if (at && at->is_object()) (*at)[path.back()] = junk[rng() % junk.size()];
+        else if (at && at->is_array() && !at->empty()) (*at)[0] = junk[rng() % junk.size()];
+      }
+      if (rng() % 10 == 0) pj = junk[rng() % junk.size()];
+      api.pods.push_back(pj);
+    }
+    MemKubelet kubelet;
+    for (int p = 0; p < n; ++p) kubelet.admit("p" + std::to_string(p));
+    AliyunMatcher m("n1", api, rng() % 2 ? &kubelet : nullptr, {false, 0});
+    for (int call = 0; call < 3; ++call) {
+      const int units = 1 + static_cast<int>(rng() % 4);
+      try {
+        auto e = m.allocate(inv, {ids(static_cast<int>(rng() % 2), 0, units)});
+        REQUIRE(e.size() == 1);
+        CHECK((e[0].at("ALIYUN_COM_GPU_MEM_IDX") == "0" || e[0].at("ALIYUN_COM_GPU_MEM_IDX") == "1"));
+        ++answered;
+      } catch (const Error&) {
+        ++refused;
+      } catch (const std::exception& e) {
+        FAIL("trial " << trial << ": " << typeid(e).name() << ": " << e.what() << "\npods: " << json(api.pods).dump());
+      }
+    }
+  }
+  CHECK(answered > 100);
+  CHECK(refused > 100);
 }

@@ -7,8 +7,10 @@
 #include <dlfcn.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -318,5 +320,85 @@ TEST_CASE("e2e: pods through the real API server, Allocate in another order than
   const grpc::Status s = allocate(*mem, {{uuid(1) + "-_-2"}}, out);
   CHECK(s.error_code() == grpc::StatusCode::NOT_FOUND);
   CHECK_THAT(s.error_message(), Catch::Contains(std::string("node ") + node) && Catch::Contains("default/" + steps[0].pod));
+  CHECK(k.stop_plugin() == 0);
+}
+
+// The kubelet receives ListAndWatch with grpc-go's default limit of 4 MiB per message (its
+// devicemanager dials the plugin without raising it); gRPC C++ clients, like this test kubelet,
+// have the same default.  In MiB mode eight 16 GiB GPUs are 131072 devices, about 8 MB: a list the
+// kubelet can never read.  The plugin must refuse that at start with a clear error, not register
+// a resource whose device list never arrives; a list under the limit is served.
+TEST_CASE("aliyun --aliyun-mib: a device list above the kubelet's 4 MiB message limit is refused at start") {
+  {
+    TestKubelet k;
+    const std::string gpus = k.dir() + "/gpus.json", pods = k.dir() + "/pods.json";
+    write(gpus, fake_gpus(8, 16384, nullptr));
+    write(pods, json::array());
+    k.start_plugin(GPUSHARE_DEVICE_PLUGIN, {"--dialect", "aliyun", "--aliyun-mib", "--node", "n1", "--fake-gpus", gpus, "--pods-file", pods});
+    const int status = k.wait_exit(std::chrono::seconds(20));
+    INFO(k.plugin_log());
+    CHECK(status == 2);
+    CHECK_THAT(k.plugin_log(), Catch::Contains("aliyun.com/gpu-mem") && Catch::Contains("131072 devices") &&
+                                   Catch::Contains("4 MiB") && Catch::Contains("--aliyun-mib"));
+    CHECK(k.registrar().wait(1, std::chrono::seconds(1)).empty());
+  }
+  TestKubelet k;
+  const std::string gpus = k.dir() + "/gpus.json", pods = k.dir() + "/pods.json";
+  write(gpus, fake_gpus(2, 4096, nullptr));
+  write(pods, json::array());
+  k.start_plugin(GPUSHARE_DEVICE_PLUGIN, {"--dialect", "aliyun", "--aliyun-mib", "--node", "n1", "--fake-gpus", gpus, "--pods-file", pods});
+  auto regs = k.registrar().wait(2);
+  INFO(k.plugin_log());
+  REQUIRE(regs.size() == 2);
+  auto mem = k.plugin(find(regs, "aliyun.com/gpu-mem").endpoint());
+  Watch w(*mem);
+  v1beta1::ListAndWatchResponse l;
+  REQUIRE(w.wait(1, l));
+  CHECK(l.devices_size() == 8192);
+  // Growing the GPUs past the limit while running: refused like any bad file, the old list stays.
+  write(gpus, fake_gpus(8, 16384, nullptr));
+  for (int i = 0; i < 200 && k.plugin_log().find("kept the previous GPUs") == std::string::npos; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  CHECK_THAT(k.plugin_log(), Catch::Contains("kept the previous GPUs") && Catch::Contains("4 MiB"));
+  CHECK_FALSE(w.wait(2, l, std::chrono::seconds(1)));
+  CHECK(k.stop_plugin() == 0);
+}
+
+// NVML through a stand-in libnvidia-ml.so.1 (tests/device_plugin/fake_nvml.cpp, NVML's C
+// signatures and return codes; found by dlopen through LD_LIBRARY_PATH).  When the XID event wait
+// fails with an error other than a timeout (NVML_ERROR_GPU_IS_LOST: a GPU fell off the bus), the
+// GPUs' health cannot be watched any more: every GPU is reported Unhealthy (what NVIDIA's plugin
+// does) and the wait is retried no faster than once a second, not in a busy loop.
+TEST_CASE("NVML (stand-in library): discovery, and a failing event wait marks every GPU unhealthy") {
+  TestKubelet k;
+  const std::string waits = k.dir() + "/waits.log";
+  k.start_plugin(GPUSHARE_DEVICE_PLUGIN, {"--dialect", "nvidia", "--node", "n1"},
+                 {{"LD_LIBRARY_PATH", GPUSHARE_FAKE_NVML_DIR}, {"GPUSHARE_FAKE_NVML_WAIT", "lost"}, {"GPUSHARE_FAKE_NVML_WAIT_LOG", waits}});
+  auto regs = k.registrar().wait(1);
+  INFO(k.plugin_log());
+  REQUIRE(regs.size() == 1);
+  CHECK_THAT(k.plugin_log(), Catch::Contains("2 GPUs from nvml"));
+  auto stub = k.plugin(regs[0].endpoint());
+  Watch w(*stub);
+  v1beta1::ListAndWatchResponse l;
+  REQUIRE(w.wait(1, l));
+  REQUIRE(l.devices_size() == 2);
+  CHECK(l.devices(0).id() == "GPU-fa4e0000-0000-0000-0000-000000000000");
+  bool all_unhealthy = false;
+  for (std::size_t n = 1; n <= 3 && !all_unhealthy; ++n) {
+    if (!w.wait(n, l, std::chrono::seconds(10))) break;
+    all_unhealthy = l.devices(0).health() == "Unhealthy" && l.devices(1).health() == "Unhealthy";
+  }
+  CHECK(all_unhealthy);
+  CHECK_THAT(k.plugin_log(), Catch::Contains("event wait failed") && Catch::Contains("15"));
+  // Not a busy loop: count the wait calls over the next stretch, against the once-a-second retry.
+  // (A ratio of calls, not a time: a spinning loop makes hundreds of thousands of calls.)
+  auto lines = [&] {
+    std::ifstream f(waits);
+    return static_cast<int>(std::count(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>(), '\n'));
+  };
+  const int before = lines();
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  CHECK(lines() - before < 50);
   CHECK(k.stop_plugin() == 0);
 }

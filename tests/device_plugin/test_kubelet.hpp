@@ -24,6 +24,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <grpcpp/grpcpp.h>
@@ -131,8 +132,10 @@ class TestKubelet {
     start_registration();
   }
 
-  /// Starts the plugin with these arguments plus --device-plugin-dir and --pod-resources-socket.
-  void start_plugin(const std::string& exe, std::vector<std::string> args) {
+  /// Starts the plugin with these arguments plus --device-plugin-dir and --pod-resources-socket,
+  /// and these extra environment variables (set in the child only).
+  void start_plugin(const std::string& exe, std::vector<std::string> args,
+                    const std::vector<std::pair<std::string, std::string>>& env = {}) {
     args.insert(args.begin(), exe);
     args.push_back("--device-plugin-dir");
     args.push_back(dir_);
@@ -143,6 +146,7 @@ class TestKubelet {
       const int fd = ::open((dir_ + "/plugin.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
       ::dup2(fd, 1);
       ::dup2(fd, 2);
+      for (const auto& kv : env) ::setenv(kv.first.c_str(), kv.second.c_str(), 1);
       std::vector<char*> av;
       for (auto& a : args) av.push_back(a.data());
       av.push_back(nullptr);
@@ -165,6 +169,19 @@ class TestKubelet {
     ::kill(pid_, SIGKILL);
     ::waitpid(pid_, &st, 0);
     pid_ = 0;
+    return -1;
+  }
+  /// Waits up to `d` for the plugin to exit by itself: its exit status, or -1 if still running.
+  int wait_exit(std::chrono::seconds d) {
+    if (pid_ <= 0) return -1;
+    int st = 0;
+    for (auto until = std::chrono::steady_clock::now() + d; std::chrono::steady_clock::now() < until;) {
+      if (::waitpid(pid_, &st, WNOHANG) == pid_) {
+        pid_ = 0;
+        return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
     return -1;
   }
   std::string plugin_log() const {

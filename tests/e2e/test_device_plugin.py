@@ -190,3 +190,34 @@ def test_node_found_from_own_pod_when_node_name_is_unset(kube, tmp_path):
                                                  "--device-plugin-dir", str(tmp_path), "--pod-resources-socket", ""], env=env)
     kube.wait_for(lambda: "node gpu-node-7 (from pod default/plugin-pod-x)" in proc.log_tail(), timeout=30,
                   what="the plugin's node from its own pod", proc=proc)
+
+
+# The gpu-operator's device-plugin DaemonSet (assets/state-device-plugin/0500_daemonset.yaml) runs
+# its container with command ["/bin/sh", "-c"] (earlier releases ["/bin/bash", "-c"]) and args
+# ["/bin/entrypoint.sh"]; the operator's TransformDevicePlugin replaces only the args with
+# spec.devicePlugin.args. So the patch's args are one shell command line, not the plugin's argv.
+OPERATOR_COMMANDS = (["/bin/sh", "-c"], ["/bin/bash", "-c"])
+
+
+def test_gpu_operator_patch_args_start_the_plugin_under_the_operators_command(tmp_path):
+    """The ClusterPolicy patch's args, placed after the operator's fixed command as the operator
+    does, start gpushare-device-plugin with --dialect aliyun (a stand-in binary on PATH records
+    its argv)."""
+    patch = load_manifest(DEPLOY / "gpu-operator" / "clusterpolicy-patch.yaml")[0]
+    args = patch["spec"]["devicePlugin"]["args"]
+    argv_file = tmp_path / "argv"
+    stub = tmp_path / "gpushare-device-plugin"
+    stub.write_text("#!/bin/sh\nprintf '%s\\n' \"$@\" > '" + str(argv_file) + "'\n")
+    stub.chmod(0o755)
+    ran = 0
+    for cmd in OPERATOR_COMMANDS:
+        if not Path(cmd[0]).exists():
+            continue
+        if argv_file.exists():
+            argv_file.unlink()
+        r = subprocess.run(cmd + list(args), env={"PATH": f"{tmp_path}:/usr/bin:/bin"},
+                           capture_output=True, text=True, timeout=30)
+        assert r.returncode == 0, f"{cmd + list(args)}: {r.stderr}"
+        assert argv_file.read_text().split() == ["--dialect", "aliyun"], cmd
+        ran += 1
+    assert ran > 0

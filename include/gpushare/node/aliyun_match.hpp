@@ -12,7 +12,9 @@
 //      container holds no gpu-mem device yet remain: the kubelet adds a pod to its pod manager just
 //      before admitting it, so a same-size pod bound earlier but not yet seen by the kubelet is not
 //      the one being admitted (Aliyun's device plugin takes the oldest and gives the container the
-//      other pod's GPU).  Then the oldest ALIYUN_COM_GPU_MEM_ASSUME_TIME wins.
+//      other pod's GPU).  From a cached listing this check applies to a lone candidate too, and
+//      when the kubelet knows none of them the pods are listed again (the pod being admitted may
+//      be younger than the listing).  Then the oldest ALIYUN_COM_GPU_MEM_ASSUME_TIME wins.
 // A served pod is never matched again, even before the API server shows ASSIGNED=true.  After a
 // restart of the plugin, a pod part-way through its GPU containers is recognised from the
 // kubelet's view (its first containers hold gpu-mem devices) and continued without a new patch.  No
@@ -119,13 +121,15 @@ class AliyunMatcher {
     std::vector<std::map<std::string, std::string>> out;
     std::map<std::string, Progress> progress;  // committed only when every request matched
     std::vector<const Candidate*> newly;       // pods to patch ASSIGNED=true
+    const int listed_before = listings_;
     std::vector<Candidate> cands = candidates(false);
+    bool cached = listings_ == listed_before;  // a pod bound since may be the one being admitted
     auto attempt = [&]() -> std::optional<std::size_t> {  // index of the first unmatched request
       progress = progress_;
       newly.clear();
       out.clear();
       for (std::size_t i = 0; i < units.size(); ++i) {
-        const Candidate* c = pick(cands, progress, units[i]);
+        const Candidate* c = pick(cands, progress, units[i], cached);
         if (!c) return i;
         out.push_back(serve(inv, *c, progress, newly));
       }
@@ -134,6 +138,7 @@ class AliyunMatcher {
     auto failed = attempt();
     if (failed) {  // the pod may be younger than the cached listing
       cands = candidates(true);
+      cached = false;
       failed = attempt();
     }
     if (failed) throw NotFound(no_match(cands, progress, units[*failed]));
@@ -239,7 +244,8 @@ class AliyunMatcher {
     return out;
   }
 
-  const Candidate* pick(const std::vector<Candidate>& cands, std::map<std::string, Progress>& progress, std::int64_t units) {
+  const Candidate* pick(const std::vector<Candidate>& cands, std::map<std::string, Progress>& progress, std::int64_t units,
+                        bool cached) {
     for (const auto& c : cands) {  // 1. a pod part-way through its GPU containers
       auto it = progress.find(c.uid);
       if (c.note.empty() && it != progress.end() && it->second.served < it->second.total &&
@@ -266,7 +272,9 @@ class AliyunMatcher {
     for (const auto& c : cands)
       if (c.note.empty() && !c.assigned && !progress.count(c.uid) && !c.slots.empty() && c.slots[0].units == units)
         fresh.push_back(&c);
-    if (fresh.size() > 1 && kubelet_) {
+    // From a cached listing even a lone candidate is checked: the pod being admitted may have been
+    // bound after the listing, and the lone one not yet seen by the kubelet.
+    if ((fresh.size() > 1 || (cached && fresh.size() == 1)) && kubelet_) {
       if (!view) view = kubelet_->list();
       if (view) {
         std::vector<const Candidate*> known;
@@ -274,6 +282,7 @@ class AliyunMatcher {
           for (const auto& kp : *view)
             if (kp.ns == c->ns && kp.name == c->name && !holds_gpu_mem(kp, c->slots[0].container)) known.push_back(c);
         if (!known.empty()) fresh = known;
+        else if (cached) return nullptr;  // none is being admitted: list the pods again
       }
     }
     return fresh.empty() ? nullptr : fresh.front();

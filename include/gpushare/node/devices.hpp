@@ -30,7 +30,8 @@
 namespace gpushare {
 namespace node {
 
-/// @brief A failure the kubelet should retry later (API server unreachable, patch refused).
+/// @brief A transient failure (API server unreachable, patch refused), reported as UNAVAILABLE.
+/// The kubelet does not retry Allocate: the pod fails admission (UnexpectedAdmissionError).
 class Unavailable : public Error {
  public:
   explicit Unavailable(const std::string& m) : Error(ErrorKind::conflict, m) {}

@@ -10,7 +10,8 @@
 // @code
 //   if (auto nvml = gpushare::node::Nvml::open()) {
 //     gpushare::node::GpuInventory inv = nvml->discover();
-//     nvml->watch_xid(inv, stop_flag, [&](int gpu, unsigned long long xid) { mark_unhealthy(gpu, xid); });
+//     nvml->watch_xid(stop_flag, [&](int gpu, unsigned long long xid) { mark_unhealthy(gpu, xid); },
+//                     [&](int rc) { mark_all_unhealthy(rc); });
 //   }
 // @endcode
 #pragma once
@@ -19,10 +20,12 @@
 
 #include <atomic>
 #include <cctype>
+#include <chrono>
 #include <cstring>
 #include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "gpushare/model/errors.hpp"
@@ -106,13 +109,23 @@ class Nvml {
 
   /// @brief Waits for critical-XID events until `stop`; calls `on_xid(gpu index, xid)` for each XID
   /// that is not an application error (13, 31, 43, 45, 68, 109 are ignored, as NVIDIA's plugin does).
-  void watch_xid(const std::atomic<bool>& stop, const std::function<void(int, unsigned long long)>& on_xid) {
+  /// When the wait itself fails (any NVML error but a timeout, e.g. NVML_ERROR_GPU_IS_LOST), health
+  /// can no longer be watched: `on_wait_error(rc)` is called (NVIDIA's plugin marks every GPU
+  /// unhealthy then) and the wait is retried after a second, never in a busy loop.
+  void watch_xid(const std::atomic<bool>& stop, const std::function<void(int, unsigned long long)>& on_xid,
+                 const std::function<void(int)>& on_wait_error) {
     void* set = nullptr;
     if (set_create_(&set) != 0) return;
     for (Dev d : devs_) register_(d, 0x0000000000000008ULL /* nvmlEventTypeXidCriticalError */, set);
     while (!stop.load()) {
       EventData e{};
-      if (set_wait_(set, &e, 1000) != 0) continue;  // timeout or error: poll stop again
+      const int rc = set_wait_(set, &e, 1000);
+      if (rc == 10) continue;  // NVML_ERROR_TIMEOUT: no event, poll stop again
+      if (rc != 0) {
+        on_wait_error(rc);
+        for (int i = 0; i < 10 && !stop.load(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        continue;
+      }
       const unsigned long long x = e.data;
       if (x == 13 || x == 31 || x == 43 || x == 45 || x == 68 || x == 109) continue;
       for (std::size_t i = 0; i < devs_.size(); ++i)
