@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <ctime>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -53,7 +54,13 @@ std::vector<SimNode> repeat_nodes(const std::vector<SimNode>& base, int k) {
   return out;
 }
 
-struct Row { double seconds = 0; int64_t placed = 0, submitted = 0; };
+struct Row { double seconds = 0, cpu = 0; int64_t placed = 0, submitted = 0; };
+
+double cpu_now() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
+}
 
 }  // namespace
 
@@ -102,11 +109,14 @@ int main(int argc, char** argv) {
         best.seconds = 1e300;
         for (int rep = 0; rep < repeat; ++rep) {
           const auto t0 = std::chrono::steady_clock::now();
+          const double c0 = cpu_now();
           const ReplayResult res = r.run(sim_policy(p), seed);
+          const double c = cpu_now() - c0;
           const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-          if (s < best.seconds) best = {s, res.pods_placed, res.pods_submitted};
+          if (s < best.seconds) best = {s, c, res.pods_placed, res.pods_submitted};
         }
-        out += p + " " + std::to_string(best.seconds) + " " + std::to_string(best.placed) + " " +
+        out += p + " " + std::to_string(best.seconds) + " " + std::to_string(best.cpu) + " " +
+               std::to_string(best.placed) + " " +
                std::to_string(best.submitted) + "\n";
       }
       if (write(fd[1], out.data(), out.size()) != ssize_t(out.size())) _exit(1);
@@ -130,11 +140,11 @@ int main(int argc, char** argv) {
     std::istringstream in(text);
     std::string p;
     Row row;
-    while (in >> p >> row.seconds >> row.placed >> row.submitted) rows[p][k] = row;
+    while (in >> p >> row.seconds >> row.cpu >> row.placed >> row.submitted) rows[p][k] = row;
     std::fprintf(stderr, "scale %dx done\n", k);
   }
 
-  std::printf("trace %s, seed %llu, best of %d run(s) per cell\n\n", trace.c_str(), (unsigned long long)seed, repeat);
+  std::printf("trace %s, seed %llu, best of %d run(s) per cell (wall time; the run's CPU time beside it)\n\n", trace.c_str(), (unsigned long long)seed, repeat);
   std::printf("| scale | nodes | pods submitted | peak RSS |");
   for (const auto& p : policies) std::printf(" %s |", p.c_str());
   std::printf("\n|---:|---:|---:|---:|");
@@ -147,7 +157,7 @@ int main(int argc, char** argv) {
                 double(peak_kib[k]) / 1024.0);
     for (const auto& p : policies) {
       const Row& r = rows[p][k];
-      std::printf(" %.3f s", r.seconds);
+      std::printf(" %.3f s (cpu %.3f s)", r.seconds, r.cpu);
       if (prev > 0) {
         const Row& q = rows[p][prev];
         std::printf(" (%.1fx, exp %.2f)", r.seconds / q.seconds, std::log(r.seconds / q.seconds) / std::log(double(k) / prev));

@@ -399,9 +399,9 @@ class Replayer {
       idx.reset(st, prio, r.trees_.size());
       idx_ready = true;
     }
-    /// Fast engine: node i changed, or its scores did.
-    void touch(size_t i) {
-      if (idx_ready) idx.touch(st, i);
+    /// Fast engine: node i changed (`changed`), or only its scores did.
+    void touch(size_t i, bool changed = true) {
+      if (idx_ready) idx.touch(st, i, changed);
     }
     /// Fast engine: the score tree of the item's request brought up to date.
     void sync_index(const Item& it) {
@@ -482,7 +482,7 @@ class Replayer {
       stale.clear();
       policy.adapt(st, r.shapes_, seen, learned, stale);
       if (!fast) return;
-      for (uint32_t i : stale) touch(i);
+      for (uint32_t i : stale) touch(i, false);
     }
 
     /// Submit one pod; false when no node can take it (it stays unallocated).

@@ -66,17 +66,26 @@ class ScoreIndex {
     for (size_t k = m_ - 1; k >= 1; --k) mem_[k] = std::max(mem_[2 * k], mem_[2 * k + 1]);
     epoch_.assign(n_, 1);
     log_.clear();
+    classes_.clear();
+    class_key_.clear();
+    class_count_.clear();
+    free_classes_.clear();
+    cls_.assign(n_, 0);
+    for (size_t i = 0; i < n_; ++i) cls_[i] = intern(st.node(i));
     trees_.assign(n_trees, Tree{});
     gen_ = 1;
   }
 
   bool ready() const { return m_ > 0 && at_.size() == n_ && n_ > 0; }
 
-  /// @brief Node i changed (or its scores did): its leaves are recomputed on the next query of
-  /// each shape.
-  void touch(const SimState& st, size_t i) {
+  /// @brief Node i changed (`changed`) or only its scores did: its leaves are recomputed on
+  /// the next query of each tree.
+  void touch(const SimState& st, size_t i, bool changed = true) {
     epoch_[i]++;
     log_.push_back(uint32_t(i));
+    if (!changed) return;
+    release(cls_[i]);
+    cls_[i] = intern(st.node(i));
     size_t k = m_ + pos_[i];
     mem_[k] = st.node(i).mem_left;
     for (k >>= 1; k >= 1; k >>= 1) mem_[k] = std::max(mem_[2 * k], mem_[2 * k + 1]);
@@ -140,7 +149,8 @@ class ScoreIndex {
 
   /// @brief Bytes held by the trees (for the benchmarks).
   size_t bytes() const {
-    size_t b = mem_.size() * 8 + (at_.size() + pos_.size() + epoch_.size() + log_.size()) * 4;
+    size_t b = mem_.size() * 8 + (at_.size() + pos_.size() + epoch_.size() + log_.size() + cls_.size()) * 4 +
+               class_key_.size() * (sizeof(Key) + 48);
     for (const Tree& t : trees_) b += t.val.size() * 8 + t.stamp.size() * 4;
     return b;
   }
@@ -191,19 +201,55 @@ class ScoreIndex {
     return k;
   }
 
-  /// New leaves for the nodes in `ids`; memoised by node state when many, then the inner slots.
+  /// Class id of a node state (a new one if no node is in that state), counted.
+  uint32_t intern(const NodeState& n) {
+    auto ins = classes_.emplace(key_of(n), 0);
+    if (ins.second) {
+      uint32_t id;
+      if (!free_classes_.empty()) {
+        id = free_classes_.back();
+        free_classes_.pop_back();
+        class_key_[id] = ins.first->first;
+      } else {
+        id = uint32_t(class_key_.size());
+        class_key_.push_back(ins.first->first);
+        class_count_.push_back(0);
+      }
+      ins.first->second = id;
+    }
+    class_count_[ins.first->second]++;
+    return ins.first->second;
+  }
+  /// One node fewer in class c; the class is forgotten when empty.
+  void release(uint32_t c) {
+    if (--class_count_[c] > 0) return;
+    classes_.erase(class_key_[c]);
+    free_classes_.push_back(c);
+  }
+
+  /// New leaves for the nodes in `ids`; memoised by node state (class) when many, then the
+  /// inner slots.
   template <class ScoreFn>
   void rescore(const SimState& st, Tree& t, const PodShape& s, int64_t mem, ScoreFn& score,
                const std::vector<uint32_t>& ids, bool many) {
-    if (many) memo_.clear();
+    if (many) {
+      ++memo_gen_;
+      if (memo_stamp_.size() < class_key_.size()) {
+        memo_stamp_.resize(class_key_.size(), 0);
+        memo_val_.resize(class_key_.size(), 0);
+      }
+    }
     for (uint32_t i : ids) {
       const NodeState& n = st.node(i);
       int64_t v = kNone;
       if (fits(n, s, mem)) {
         if (many) {
-          auto ins = memo_.emplace(key_of(n), 0);
-          if (ins.second) ins.first->second = score(size_t(i));
-          v = ins.first->second;
+          const uint32_t c = cls_[i];
+          if (memo_stamp_[c] != memo_gen_) {
+            memo_stamp_[c] = memo_gen_;
+            memo_val_[c] = score(size_t(i));
+          }
+          v = memo_val_[c];
         } else {
           v = score(size_t(i));
         }
@@ -248,7 +294,13 @@ class ScoreIndex {
   std::vector<Tree> trees_;
   uint64_t gen_ = 1;
   std::vector<uint32_t> pending_;
-  std::unordered_map<Key, int64_t, KeyHash> memo_;
+  // Node states in use: id per distinct state, its key and node count; ids of empty classes.
+  std::unordered_map<Key, uint32_t, KeyHash> classes_;
+  std::vector<Key> class_key_;
+  std::vector<uint32_t> class_count_, free_classes_, cls_;  // cls_: class of each node
+  std::vector<uint64_t> memo_stamp_;  // per class: memo_gen_ when memo_val_ was filled
+  std::vector<int64_t> memo_val_;
+  uint64_t memo_gen_ = 0;
   int64_t best_score_ = kNone;
   size_t best_pos_ = 0;
 };
