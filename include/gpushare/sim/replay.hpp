@@ -355,7 +355,7 @@ class Replayer {
     std::vector<int64_t> score;
     // Online target workload (policies with learns_target): shape counts of the arrived pods,
     // checked at 1, 256, 512, 1024 arrivals and then every 512; the target is rebuilt (and the
-    // score cache dropped) when the shape mix moved by more than 10% (total variation) since the
+    // score index invalidated) when the shape mix moved by more than 10% (total variation) since the
     // last rebuild. Policies with an adapt hook also see the cluster every 0.25% of GPU capacity
     // arrived and name the nodes to re-score. The cluster fragmentation metric keeps using the
     // trace's target.
