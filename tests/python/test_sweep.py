@@ -122,3 +122,16 @@ def test_cli_compare_scale_threads_and_local_dask_equal_serial(tmp_path, capsys)
     capsys.readouterr()
     assert cli.main(base + ["--scale", "0"]) == 2
     assert "--scale 0" in capsys.readouterr().err
+
+
+def test_cli_compare_on_an_existing_dask_scheduler(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    from gpushare import cli
+
+    base = ["compare", "--nodes", NODES, "--pods", PODS, "--policies", "FGD", "--seeds", "3-4", "--size", "90", "-q"]
+    assert cli.main(base + ["--csv", str(tmp_path / "serial.csv")]) == 0
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None,
+                                  protocol="tcp://", host="127.0.0.1") as cluster:
+        assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
+        assert cli.main(base + ["--scheduler", cluster.scheduler_address, "--csv", str(tmp_path / "d.csv")]) == 0
+    assert (tmp_path / "d.csv").read_text() == (tmp_path / "serial.csv").read_text()
