@@ -327,5 +327,5 @@ def plot(df, path: str, title: str = "") -> None:
     plt.close(fig)
 
 
-__all__ = ["POLICIES", "SimNode", "SimPod", "final_state", "load_openb", "plot", "policies", "replay", "replay_tenants",
-           "summary_at", "tenant_quota"]
+__all__ = ["POLICIES", "SimNode", "SimPod", "final_state", "load_openb", "medians_at", "plot", "policies", "replay",
+           "replay_columns", "replay_tenants", "summary_at", "tenant_quota"]
