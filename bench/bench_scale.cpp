@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "gpushare/catalogue.hpp"
 #include "gpushare/sim/replay.hpp"
 
 using namespace gpushare::sim;

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "gpushare/catalogue.hpp"
 #include "gpushare/sim/replay.hpp"
 
 using namespace gpushare::sim;

@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "gpushare/io/topology_json.hpp"
-#include "gpushare/solve/nvidia_besteffort.hpp"
+#include "gpushare/modes/nvidia/besteffort.hpp"
 #include "gpushare/solve/topology_set.hpp"
 
 using namespace gpushare;

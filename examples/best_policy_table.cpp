@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "gpushare/catalogue.hpp"
 #include "gpushare/sim/replay.hpp"
 
 int main(int argc, char** argv) {

@@ -3,7 +3,7 @@
 // Whatever loads then admits workloads, commits the admitted ones and finishes them all.  Each
 // step either succeeds or raises gpushare::Error; nothing else may escape, no sanitizer may
 // fire, and finishing every workload must bring every usage back to zero.
-#include <gpushare/conform/kueue_quota.hpp>
+#include <gpushare/modes/kueue/conform.hpp>
 #include <gpushare/k8s/kueue_config.hpp>
 #include <gpushare/solve/quota_admission.hpp>
 

@@ -7,6 +7,7 @@
 #include <gpushare/k8s/extender_dialects.hpp>
 #include <gpushare/k8s/extender_service.hpp>
 #include <gpushare/k8s/recover.hpp>
+#include <gpushare/io/topology_json.hpp>
 
 #include <httplib.h>
 
@@ -22,7 +23,8 @@ namespace {
 const char* usage =
     "usage: gpushare-extender [options]\n"
     "  --dialect NAME     aliyun | tencent | hami | nvidia   (default aliyun)\n"
-    "  --policy NAME      node policy: best-fit | binpack | spread | first-fit | random (default best-fit)\n"
+    "  --policy NAME      a live policy of the catalogue, listed below (default best-fit)\n"
+    "  --topology FILE    JSON {node name: topology} of GPU topologies (topology-aware, nvidia)\n"
     "  --address ADDR     listen address (default 127.0.0.1)\n"
     "  --port N           listen port (default 39999)\n"
     "  --url-prefix P     prefix of the verbs (default /gpushare-scheduler)\n"
@@ -35,7 +37,7 @@ const char* usage =
 
 struct Options {
   std::string dialect = "aliyun", policy = "best-fit", address = "127.0.0.1", prefix = "/gpushare-scheduler";
-  std::string state, nodes, pods, binds;
+  std::string state, nodes, pods, binds, topology;
   int port = 39999;
   int read_timeout = 5;
 };
@@ -45,11 +47,17 @@ Options parse(int argc, char** argv) {
   std::map<std::string, std::string*> text = {{"--dialect", &o.dialect}, {"--policy", &o.policy},
                                               {"--address", &o.address}, {"--url-prefix", &o.prefix},
                                               {"--state", &o.state},     {"--nodes", &o.nodes},       {"--pods", &o.pods},
-                                              {"--binds", &o.binds}};
+                                              {"--binds", &o.binds},     {"--topology", &o.topology}};
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--help" || a == "-h") {
-      std::cout << usage;
+      std::cout << usage << "policies (--policy; aliases in parentheses):\n";
+      for (const auto& row : gpushare::catalogue())
+        if (row.live()) {
+          std::cout << "  " << row.name;
+          for (std::size_t k = 0; k < row.aliases.size(); ++k) std::cout << (k ? ", " : " (") << row.aliases[k];
+          std::cout << (row.aliases.empty() ? "" : ")") << "\n      " << row.description << "\n";
+        }
       std::exit(0);
     }
     if (i + 1 >= argc) throw gpushare::InvalidArgument("option " + a + " needs a value (see --help)");
@@ -100,7 +108,19 @@ int main(int argc, char** argv) {
     opt = parse(argc, argv);
     std::optional<std::string> state;
     if (!opt.state.empty()) state = opt.state;
-    svc = std::make_unique<k8s::ExtenderService>(k8s::make_extender_dialect(opt.dialect), make_policy(opt.policy),
+    PolicyOptions popt;
+    if (!opt.topology.empty()) {
+      std::ifstream in(opt.topology);
+      if (!in) throw NotFound("--topology: cannot read " + opt.topology);
+      nlohmann::json j;
+      try {
+        j = nlohmann::json::parse(in);
+      } catch (const nlohmann::json::parse_error& e) {
+        throw ParseError("--topology " + opt.topology + ": " + e.what());
+      }
+      popt.topologies = std::make_shared<const NodeTopologies>(node_topologies_from_json(j));
+    }
+    svc = std::make_unique<k8s::ExtenderService>(k8s::make_extender_dialect(opt.dialect), make_policy(opt.policy, popt),
                                                  std::make_shared<k8s::JournalBinder>(opt.binds), state);
     nlohmann::json node_list;
     if (!opt.nodes.empty()) {

@@ -1,7 +1,11 @@
-// gpushare/gpushare.hpp — the umbrella header: the model, the solvers and the simulator.
+// gpushare/gpushare.hpp — the umbrella header: every public header that needs only the standard
+// library and Eigen: the model, io (nvidia-smi text), solve, the compatible modes, the simulator
+// and the policy catalogue.
 //
-// The Kubernetes edge (gpushare/k8s/) and the conformance runners (gpushare/conform/) need
-// nlohmann_json and are included separately.
+// Left out, on purpose:
+//  - headers that need nlohmann_json (link gpushare::json): io/topology_json.hpp,
+//    io/json_number.hpp and everything under k8s/;
+//  - the conformance runners (modes/*/conform*.hpp, modes/conform/): test tooling, not installed.
 //
 // @code
 //   #include <gpushare/gpushare.hpp>
@@ -13,32 +17,52 @@
 //   gpushare::Request r;
 //   r.name = "infer-1"; r.cpu_milli = 2000; r.gpu = {1, 300, 4096};
 //   if (auto res = gpushare::schedule(cluster, r, gpushare::BestFit{})) cluster.allocate(*res.placement);
+//   gpushare::AnyPolicy best = gpushare::make_policy("best");   // any policy of the catalogue
 // @endcode
 #pragma once
 
-#include "version.hpp"
-#include "model/errors.hpp"
-#include "model/gpu.hpp"
-#include "model/node.hpp"
-#include "model/request.hpp"
-#include "model/placement.hpp"
-#include "model/free_gpu_index.hpp"
-#include "model/cluster.hpp"
-#include "solve/score.hpp"
-#include "solve/gpu_choice.hpp"
-#include "solve/explain.hpp"
-#include "solve/node_policies.hpp"
-#include "solve/schedule.hpp"
-#include "solve/registry.hpp"
-#include "sim/go_rand.hpp"
-#include "sim/openb.hpp"
-#include "sim/state.hpp"
-#include "sim/policies.hpp"
-#include "sim/replay.hpp"
-#include "sim/parallel_replay.hpp"
-#include "sim/convert.hpp"
-#include "solve/quota_model.hpp"
-#include "solve/quota_preemption.hpp"
-#include "solve/quota_admission.hpp"
-#include "solve/quota_gpu_admission.hpp"
-#include "solve/quota_schedule.hpp"
+#include "gpushare/version.hpp"
+#include "gpushare/model/errors.hpp"
+#include "gpushare/model/gpu.hpp"
+#include "gpushare/model/limits.hpp"
+#include "gpushare/model/node.hpp"
+#include "gpushare/model/request.hpp"
+#include "gpushare/model/placement.hpp"
+#include "gpushare/model/free_gpu_index.hpp"
+#include "gpushare/model/cluster.hpp"
+#include "gpushare/model/topology.hpp"
+#include "gpushare/io/nvidia_smi_topo.hpp"
+#include "gpushare/solve/score.hpp"
+#include "gpushare/solve/gpu_choice.hpp"
+#include "gpushare/solve/explain.hpp"
+#include "gpushare/solve/node_policies.hpp"
+#include "gpushare/solve/schedule.hpp"
+#include "gpushare/solve/topology_set.hpp"
+#include "gpushare/solve/topology_score.hpp"
+#include "gpushare/solve/quota_model.hpp"
+#include "gpushare/solve/quota_preemption.hpp"
+#include "gpushare/solve/quota_admission.hpp"
+#include "gpushare/solve/quota_schedule.hpp"
+#include "gpushare/modes/aliyun/aliyun.hpp"
+#include "gpushare/modes/aliyun/policy.hpp"
+#include "gpushare/modes/hami/hami.hpp"
+#include "gpushare/modes/nvidia/besteffort.hpp"
+#include "gpushare/modes/nvidia/policy.hpp"
+#include "gpushare/modes/tencent/admission.hpp"
+#include "gpushare/modes/tencent/policy.hpp"
+#include "gpushare/modes/tencent/quota.hpp"
+#include "gpushare/modes/tencent/topology.hpp"
+#include "gpushare/sim/go_rand.hpp"
+#include "gpushare/sim/openb.hpp"
+#include "gpushare/sim/state.hpp"
+#include "gpushare/sim/learner.hpp"
+#include "gpushare/sim/policies/strand_aware_fgd.hpp"
+#include "gpushare/sim/policies/host_reserving_fgd.hpp"
+#include "gpushare/sim/policies.hpp"
+#include "gpushare/sim/live_policy.hpp"
+#include "gpushare/sim/score_index.hpp"
+#include "gpushare/sim/replay.hpp"
+#include "gpushare/sim/parallel_replay.hpp"
+#include "gpushare/sim/tenant_replay.hpp"
+#include "gpushare/sim/convert.hpp"
+#include "gpushare/catalogue.hpp"

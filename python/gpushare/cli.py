@@ -163,6 +163,21 @@ def _non_negative(text: str) -> int:
     return v
 
 
+def _sim_policy_names() -> List[str]:
+    """Every name and alias the simulator accepts, from the policy catalogue."""
+    out: List[str] = []
+    for row in _core.policies():
+        if row["simulator"] is not None:
+            out += [row["name"], *row["aliases"]]
+    return out
+
+
+def _policy_help(simulator: bool) -> str:
+    """The --policy help: the catalogue's names (aliases in parentheses)."""
+    rows = [r for r in _core.policies() if (r["simulator"] is not None if simulator else r["live"])]
+    return "; ".join(r["name"] + (f" ({', '.join(r['aliases'])})" if r["aliases"] else "") for r in rows)
+
+
 def _load_trace_and_policies(node_csv: str, pod_csv: str, requested: List[str]):
     """The openb trace and the policy names ('all' = the study's six), or None after printing
     the error."""
@@ -174,10 +189,10 @@ def _load_trace_and_policies(node_csv: str, pod_csv: str, requested: List[str]):
         print(f"error: {e}", file=sys.stderr)
         return None
     names = list(sim.POLICIES) if requested == ["all"] else requested
-    known = sim.policies()
+    known = _sim_policy_names()
     for n in names:
         if n not in known:
-            print(f"error: unknown policy '{n}' (known: {', '.join(known)})", file=sys.stderr)
+            print(f"error: unknown policy '{n}' (known: {_policy_help(True)})", file=sys.stderr)
             return None
     return nodes, pods, names
 
@@ -364,8 +379,8 @@ def _cmd_size(args: argparse.Namespace) -> int:
     except (OSError, ValueError, _core.GpushareError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    if args.policy not in sim.policies():
-        print(f"error: unknown policy '{args.policy}' (known: {', '.join(sim.policies())})", file=sys.stderr)
+    if args.policy not in _sim_policy_names():
+        print(f"error: unknown policy '{args.policy}' (known: {_policy_help(True)})", file=sys.stderr)
         return 2
     bar = _Progress("size", args.quiet)
     try:
@@ -425,7 +440,8 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("replay", help="replay an openb trace (FGD study protocol) and print medians over seeds")
     r.add_argument("--nodes", required=True, metavar="CSV", help="openb node list")
     r.add_argument("--pods", required=True, metavar="CSV", help="openb pod list")
-    r.add_argument("--policy", default="FGD", metavar="NAME", help="policy name, or 'all' for the study's six")
+    r.add_argument("--policy", default="FGD", metavar="NAME",
+                   help="policy name or alias, or 'all' for the study's six: " + _policy_help(True))
     r.add_argument("--seeds", type=_parse_seeds, default=list(range(42, 52)), metavar="A-B",
                    help="seeds, e.g. 42-51 or 1,2,5 (default 42-51)")
     r.add_argument("--inflation", type=float, default=1.3, help="arrived demand target x GPU capacity (1.3)")
@@ -439,7 +455,8 @@ def build_parser() -> argparse.ArgumentParser:
     cp = sub.add_parser("compare", help="compare policies x seeds on one openb trace (table, CSV/JSON, plot)")
     cp.add_argument("--nodes", required=True, metavar="CSV", help="openb node list")
     cp.add_argument("--pods", required=True, metavar="CSV", help="openb pod list")
-    cp.add_argument("--policies", default="all", metavar="A,B", help="comma-separated policy names or 'all' (default)")
+    cp.add_argument("--policies", default="all", metavar="A,B",
+                    help="comma-separated policy names or 'all' (default): " + _policy_help(True))
     cp.add_argument("--seeds", type=_parse_seeds, default=list(range(42, 45)), metavar="A-B",
                     help="seeds, e.g. 42-44 (default) or 1,2,5")
     cp.add_argument("--size", type=int, default=0, metavar="N", help="replay on N nodes spread over the node list")
@@ -474,7 +491,7 @@ def build_parser() -> argparse.ArgumentParser:
                          '"gpu_milli", "rate" (per hour), "duration_h", "gpu_spec"}]}')
     sz.add_argument("--node-type", type=_node_type, action="append", required=True,
                     metavar="NAME:MODEL:GPUS:CPU_MILLI:MEMORY_MIB:PRICE", help="a candidate node type (repeat)")
-    sz.add_argument("--policy", default="FGD", metavar="NAME", help="simulator policy (FGD)")
+    sz.add_argument("--policy", default="FGD", metavar="NAME", help="simulator policy (FGD): " + _policy_help(True))
     sz.add_argument("--max-unplaced", type=float, default=1.0, metavar="PCT",
                     help="target: at most PCT%% of GPU demand unplaced (1)")
     sz.add_argument("--max-stranded", type=float, default=None, metavar="PCT",

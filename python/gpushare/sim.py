@@ -30,7 +30,9 @@ POLICIES: Tuple[str, ...] = ("Random", "DotProd", "GpuClustering", "GpuPacking",
 
 
 def policies() -> List[str]:
-    """Names of every registered simulator policy (the study's six first).
+    """Labels of the simulator's policies (the study's six first); every name and alias of
+    ``gpushare.policies()`` with a simulator policy is accepted too ("fgd" = "FGD", "best" =
+    "HostReservingFGD").
 
     Returns
     -------

@@ -1,5 +1,5 @@
 // Python binding of the conformance runners: run a suite given as JSON text.
-#include <gpushare/conform/run.hpp>
+#include <gpushare/modes/conform/run.hpp>
 
 #include <pybind11/stl.h>
 

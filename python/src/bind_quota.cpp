@@ -1,7 +1,7 @@
 // Python bindings of the quota solver (gpushare/solve/quota_*.hpp): quota tree, queues, state,
 // admission decisions, and usage rows for the pandas view in gpushare.quota.
 #include <gpushare/solve/quota_admission.hpp>
-#include <gpushare/solve/quota_gpu_admission.hpp>
+#include <gpushare/modes/tencent/quota.hpp>
 #include <gpushare/solve/quota_schedule.hpp>
 
 #include <pybind11/stl.h>

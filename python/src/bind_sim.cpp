@@ -1,5 +1,6 @@
 // Python bindings of gpushare/sim: the openb loader and the trace replay (GIL released while
 // replaying). The pandas-facing API is python/gpushare/sim.py.
+#include <gpushare/catalogue.hpp>
 #include <gpushare/sim/parallel_replay.hpp>
 
 #include <pybind11/stl.h>

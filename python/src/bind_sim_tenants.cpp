@@ -1,5 +1,6 @@
 // Python bindings of the tenant replay (gpushare/sim/tenant_replay.hpp): rows for the pandas
 // frames of gpushare.sim.replay_tenants.
+#include <gpushare/catalogue.hpp>
 #include <gpushare/sim/tenant_replay.hpp>
 
 #include <pybind11/stl.h>

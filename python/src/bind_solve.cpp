@@ -1,5 +1,5 @@
 // Python bindings of gpushare/solve: GPU choice, node policies, schedule and its explanations.
-#include <gpushare/solve/registry.hpp>
+#include <gpushare/catalogue.hpp>
 
 #include <pybind11/stl.h>
 
@@ -13,6 +13,16 @@ using namespace gpushare;
 namespace gpushare_py {
 
 namespace {
+// A catalogue policy as one Python type: pybind11's std::variant caster would otherwise turn an
+// AnyPolicy into whichever alternative it holds (and fail for the ones without bindings).
+struct CataloguePolicy {
+  AnyPolicy policy;
+};
+
+ScheduleResult schedule(const Cluster& c, const Request& r, CataloguePolicy& p, const ScheduleOptions& o) {
+  return gpushare::schedule(c, r, p.policy, o);
+}
+
 template <class P>
 py::class_<P> bind_policy(py::module_& m, const char* name, const char* doc) {
   py::class_<P> c(m, name, doc);
@@ -107,7 +117,50 @@ void bind_solve(py::module_& m) {
       py::arg("cluster"), py::arg("request"), py::arg("policy") = "best-fit", py::arg("explain") = true,
       py::arg("seed") = 0);
 
-  m.def("policy_names", &policy_names, "Names accepted by schedule(..., policy=NAME).");
+  m.def("policy_names", &policy_names, "Names accepted by make_policy() and schedule(..., policy=NAME).");
+
+  py::class_<CataloguePolicy>(m, "Policy",
+                              "A live policy of the catalogue (make_policy). Learning policies (fgd, best) learn "
+                              "the workload from the requests passed to observe().")
+      .def_property_readonly("name", [](const CataloguePolicy& p) {
+        return std::visit([](const auto& q) { return std::string(q.name()); }, p.policy);
+      })
+      .def(
+          "observe", [](CataloguePolicy& p, const Cluster& c, const Request& r) { observe(p.policy, c, r); },
+          py::arg("cluster"), py::arg("request"),
+          "Learn from a request the service has seen (no-op for policies that do not learn).")
+      .def_property_readonly(
+          "observed",
+          [](const CataloguePolicy& p) -> std::int64_t {
+            const auto* l = std::get_if<sim::LivePolicy>(&p.policy);
+            return l ? l->observed() : 0;
+          },
+          "Requests a learning policy has observed (0 for the others).")
+      .def("__repr__", [](const CataloguePolicy& p) {
+        return "Policy('" + std::visit([](const auto& q) { return std::string(q.name()); }, p.policy) + "')";
+      });
+  m.def(
+      "make_policy",
+      [](const std::string& name, std::uint64_t seed) { return CataloguePolicy{make_policy(name, seed)}; },
+      py::arg("name"), py::arg("seed") = 0,
+      "The live policy called NAME (or an alias) from the catalogue; see policies().");
+  bind_schedule_for<CataloguePolicy>(m);
+  m.def(
+      "policies",
+      []() {
+        py::list out;
+        for (const auto& row : catalogue()) {
+          py::dict d;
+          d["name"] = row.name;
+          d["aliases"] = row.aliases;
+          d["description"] = row.description;
+          d["live"] = row.live();
+          d["simulator"] = row.sim ? py::object(py::str(row.sim->name)) : py::object(py::none());
+          out.append(d);
+        }
+        return out;
+      },
+      "The policy catalogue: one dict per policy (name, aliases, description, live, simulator label or None).");
   m.def(
       "choose_gpus",
       [](const Cluster& c, std::size_t node, const Request& r, GpuFit fit) -> std::optional<std::vector<int>> {

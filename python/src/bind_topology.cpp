@@ -2,7 +2,7 @@
 // JSON fixture loader, best_gpu_set and the go-gpuallocator BestEffort policy.
 #include <gpushare/io/nvidia_smi_topo.hpp>
 #include <gpushare/io/topology_json.hpp>
-#include <gpushare/solve/nvidia_besteffort.hpp>
+#include <gpushare/modes/nvidia/besteffort.hpp>
 #include <gpushare/solve/topology_set.hpp>
 
 #include <pybind11/eigen.h>

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "gpushare/catalogue.hpp"
 #include "gpushare/sim/replay.hpp"
 
 using namespace gpushare::sim;
@@ -31,8 +32,10 @@ TEST_CASE("best policy: registered under its name and the alias, learning its ta
   REQUIRE(b.gpu_select == GpuSelect::from_score);
   REQUIRE_FALSE(sim_policy("FGD").learns_target);
   const auto names = sim_policy_names();
-  REQUIRE(std::find(names.begin(), names.end(), "best") != names.end());
   REQUIRE(std::find(names.begin(), names.end(), "HostReservingFGD") != names.end());
+  // "best" is the catalogue's name of HostReservingFGD (the old label stays an alias)
+  REQUIRE(&sim_policy("best") == &sim_policy("HostReservingFGD"));
+  REQUIRE(&sim_policy("host-reserving-fgd") == &sim_policy("best"));
 }
 
 TEST_CASE("host reservation: copies that fit, Poisson tail, class-wise fragmentation") {

@@ -7,7 +7,7 @@
 #include <stdexcept>
 #include <string>
 
-#include <gpushare/conform/report.hpp>
+#include <gpushare/modes/conform/report.hpp>
 
 using gpushare::conform::run_cases;
 using nlohmann::json;

@@ -5,9 +5,9 @@
 #include <limits>
 #include <random>
 
-#include <gpushare/conform/run.hpp>
+#include <gpushare/modes/conform/run.hpp>
 #include <gpushare/k8s/annotations.hpp>
-#include <gpushare/k8s/hami.hpp>
+#include <gpushare/modes/hami/hami.hpp>
 #include <gpushare/k8s/node.hpp>
 #include <gpushare/k8s/pod.hpp>
 

@@ -4,10 +4,10 @@
 
 #include <random>
 
-#include <gpushare/k8s/aliyun.hpp>
-#include <gpushare/k8s/hami.hpp>
+#include <gpushare/modes/aliyun/aliyun.hpp>
+#include <gpushare/modes/hami/hami.hpp>
 #include <gpushare/k8s/recover.hpp>
-#include <gpushare/k8s/tencent_admission.hpp>
+#include <gpushare/modes/tencent/admission.hpp>
 
 using namespace gpushare;
 using namespace gpushare::k8s;

@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "gpushare/conform/run.hpp"
+#include "gpushare/modes/conform/run.hpp"
 #include "gpushare/io/topology_json.hpp"
-#include "gpushare/solve/nvidia_besteffort.hpp"
+#include "gpushare/modes/nvidia/besteffort.hpp"
 
 using namespace gpushare;
 

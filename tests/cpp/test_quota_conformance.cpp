@@ -4,7 +4,7 @@
 #include <fstream>
 #include <iostream>
 
-#include <gpushare/conform/run.hpp>
+#include <gpushare/modes/conform/run.hpp>
 
 namespace {
 nlohmann::json load(const std::string& file) {

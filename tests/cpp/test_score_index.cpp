@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "gpushare/catalogue.hpp"
 #include "gpushare/sim/replay.hpp"
 #include "gpushare/sim/score_index.hpp"
 

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "gpushare/catalogue.hpp"
 #include "gpushare/sim/parallel_replay.hpp"
 
 using namespace gpushare::sim;

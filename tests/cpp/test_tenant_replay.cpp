@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "gpushare/catalogue.hpp"
 #include "gpushare/sim/tenant_replay.hpp"
 
 using namespace gpushare;

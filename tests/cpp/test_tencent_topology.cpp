@@ -5,8 +5,8 @@
 #include <fstream>
 #include <string>
 
-#include "gpushare/conform/run.hpp"
-#include "gpushare/solve/tencent_topology.hpp"
+#include "gpushare/modes/conform/run.hpp"
+#include "gpushare/modes/tencent/topology.hpp"
 
 using namespace gpushare;
 

@@ -4,14 +4,17 @@ import os
 
 import pytest
 
+import gpushare
 import gpushare.sim as sim
 
 DATA = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "data", "openb")
 
 
 def test_best_is_registered():
-    names = sim.policies()
-    assert "best" in names and "HostReservingFGD" in names and "StrandAwareFGD" in names
+    names = sim.policies()  # the simulator's labels
+    assert "HostReservingFGD" in names and "StrandAwareFGD" in names
+    best = [r for r in gpushare.policies() if r["name"] == "best"][0]  # "best" is its catalogue name
+    assert best["simulator"] == "HostReservingFGD" and best["live"]
 
 
 @pytest.mark.skipif(not os.path.isdir(DATA), reason="openb data not found")

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <map>
 #include <string>
 
 #include "gpushare/model/errors.hpp"
@@ -110,6 +111,24 @@ inline nlohmann::json topology_to_json(const Topology& t) {
     else j["numa"].push_back(t.numa()(i));
   }
   return j;
+}
+
+/// @brief Topologies by node name from a JSON object {"node name": topology object, ...}
+/// (gpushare-extender --topology).  Throws ParseError naming the node.
+/// @code
+///   auto topos = gpushare::node_topologies_from_json(nlohmann::json::parse(R"({"n1": {"gpus": 2}})"));
+/// @endcode
+inline std::map<std::string, Topology> node_topologies_from_json(const nlohmann::json& j) {
+  if (!j.is_object()) throw ParseError("node topologies json: top level is not an object of node name -> topology");
+  std::map<std::string, Topology> out;
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    try {
+      out.emplace(it.key(), topology_from_json(it.value()));
+    } catch (const ParseError& e) {
+      throw ParseError("node topologies json: node '" + it.key() + "': " + e.what());
+    }
+  }
+  return out;
 }
 
 }  // namespace gpushare

@@ -17,8 +17,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "../io/json_number.hpp"
-#include "../model/errors.hpp"
+#include "gpushare/io/json_number.hpp"
+#include "gpushare/model/errors.hpp"
 
 namespace gpushare {
 namespace k8s {

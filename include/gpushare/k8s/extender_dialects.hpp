@@ -24,10 +24,10 @@
 #include <mutex>
 #include <string>
 
-#include "annotations.hpp"
-#include "extender_service.hpp"
-#include "node.hpp"
-#include "pod.hpp"
+#include "gpushare/k8s/annotations.hpp"
+#include "gpushare/k8s/extender_service.hpp"
+#include "gpushare/k8s/node.hpp"
+#include "gpushare/k8s/pod.hpp"
 
 namespace gpushare {
 namespace k8s {

@@ -4,6 +4,9 @@
 // The service keeps the cluster in memory and answers the three extender verbs:
 //  - filter: which candidate nodes can take the pod, and for the others why not;
 //  - prioritize: a 0..10 score per candidate node from the policy's node score;
+//  Any live policy of the catalogue (gpushare/catalogue.hpp) decides; a learning one (fgd, best)
+//  learns the workload from every pod filter/prioritize first sees and, after a restart, from the
+//  allocations recovered from the journal or the pods' annotations.
 //  - bind: choose the GPUs on the chosen node, commit them (re-checked under the lock, so two
 //    binds racing for the same GPUs cannot both win), write the dialect's annotations through
 //    the Binder and append the allocation to the journal.
@@ -28,10 +31,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "../solve/registry.hpp"
-#include "extender_v1.hpp"
-#include "inspect.hpp"
-#include "journal.hpp"
+#include "gpushare/catalogue.hpp"
+#include "gpushare/k8s/extender_v1.hpp"
+#include "gpushare/k8s/inspect.hpp"
+#include "gpushare/k8s/journal.hpp"
 
 namespace gpushare {
 namespace k8s {
@@ -105,7 +108,9 @@ class ExtenderService {
   /// @brief Replays the journal (call once after adding the nodes at start-up).
   ReplayReport recover() {
     std::lock_guard<std::mutex> lock(mutex_);
-    return journal_ ? journal_->replay(cluster_) : ReplayReport{};
+    ReplayReport rep = journal_ ? journal_->replay(cluster_) : ReplayReport{};
+    for (const Placement& p : cluster_.allocations()) observe(policy_, cluster_, request_of(p));
+    return rep;
   }
 
   /// @brief Takes over allocations recovered elsewhere (e.g. k8s::recover_cluster over the pod
@@ -123,6 +128,7 @@ class ExtenderService {
         p.node_index = cluster_.node_index(p.node);
         cluster_.allocate(p);
         if (journal_) journal_->append_allocate(p);
+        observe(policy_, cluster_, request_of(p));
       } catch (const Error& e) {
         problems.push_back(e.what());
       }
@@ -231,7 +237,11 @@ class ExtenderService {
       SetAside own(cluster_, key);
       if (auto rej = diagnose(cluster_.view(i), r)) throw CapacityError("bind " + key + ": " + rej->message);
       GpuChoice choice;
-      std::visit([&](auto& p) { policy_choose_gpus(p, cluster_.view(i), r, choice); }, policy_);
+      const bool chosen = std::visit([&](auto& p) { return policy_choose_gpus(p, cluster_.view(i), r, choice); }, policy_);
+      if (!chosen)
+        throw CapacityError("bind " + key + ": policy " +
+                            std::visit([](const auto& p) { return std::string(p.name()); }, policy_) +
+                            " finds no GPUs for it on node " + a.node);
       Placement placement = make_placement(cluster_, i, r, choice.gpus);
       cluster_.allocate(placement);
       try {
@@ -293,6 +303,12 @@ class ExtenderService {
 
   const ExtenderDialect& dialect() const { return *dialect_; }
 
+  /// @brief A copy of the policy (with what a learning policy has learned so far).
+  AnyPolicy policy() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return policy_;
+  }
+
   /// @brief Per node and GPU the allocated and total compute and memory, the pending pods and
   /// the cluster totals, as JSON (what `GET /inspect` serves).
   nlohmann::json inspect() const {
@@ -316,7 +332,20 @@ class ExtenderService {
   Request remember_pod(const nlohmann::json& pod) {
     Request r = dialect_->request_from_pod(pod);
     std::lock_guard<std::mutex> lock(mutex_);
+    // A learning policy (fgd, best) counts each pod once, when the service first sees it.
+    if (pods_.find(r.name) == pods_.end() && !cluster_.allocation(r.name)) observe(policy_, cluster_, r);
     pods_[r.name] = PendingPod{pod, r};
+    return r;
+  }
+
+  // What a recovered allocation tells a learning policy: the pod's shape (its GPU model
+  // constraints are not in the placement).
+  static Request request_of(const Placement& p) {
+    Request r;
+    r.name = p.request;
+    r.cpu_milli = p.cpu_milli;
+    r.host_mib = p.host_mib;
+    r.gpu = {static_cast<int>(p.gpus.size()), p.gpus.empty() ? 0 : p.milli_per_gpu, p.gpus.empty() ? 0 : p.mib_per_gpu};
     return r;
   }
 

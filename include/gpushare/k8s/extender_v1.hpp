@@ -27,7 +27,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "../model/errors.hpp"
+#include "gpushare/model/errors.hpp"
 
 namespace gpushare {
 namespace k8s {

@@ -14,7 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "../model/cluster.hpp"
+#include "gpushare/model/cluster.hpp"
 
 namespace gpushare {
 namespace k8s {

@@ -25,9 +25,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "../io/json_number.hpp"
-#include "../model/cluster.hpp"
-#include "../model/errors.hpp"
+#include "gpushare/io/json_number.hpp"
+#include "gpushare/model/cluster.hpp"
+#include "gpushare/model/errors.hpp"
 
 namespace gpushare {
 namespace k8s {

@@ -31,9 +31,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "../model/errors.hpp"
-#include "../solve/quota_model.hpp"
-#include "quantity.hpp"
+#include "gpushare/model/errors.hpp"
+#include "gpushare/solve/quota_model.hpp"
+#include "gpushare/k8s/quantity.hpp"
 
 namespace gpushare {
 namespace k8s {

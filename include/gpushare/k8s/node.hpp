@@ -18,10 +18,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "../model/limits.hpp"
-#include "../model/node.hpp"
-#include "annotations.hpp"
-#include "pod.hpp"
+#include "gpushare/model/limits.hpp"
+#include "gpushare/model/node.hpp"
+#include "gpushare/k8s/annotations.hpp"
+#include "gpushare/k8s/pod.hpp"
 
 namespace gpushare {
 namespace k8s {

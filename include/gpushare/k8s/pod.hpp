@@ -23,11 +23,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "../io/json_number.hpp"
-#include "../model/errors.hpp"
-#include "../model/limits.hpp"
-#include "../model/request.hpp"
-#include "quantity.hpp"
+#include "gpushare/io/json_number.hpp"
+#include "gpushare/model/errors.hpp"
+#include "gpushare/model/limits.hpp"
+#include "gpushare/model/request.hpp"
+#include "gpushare/k8s/quantity.hpp"
 
 namespace gpushare {
 namespace k8s {

@@ -16,7 +16,7 @@
 #include <cstdint>
 #include <string>
 
-#include "../model/errors.hpp"
+#include "gpushare/model/errors.hpp"
 
 namespace gpushare {
 namespace k8s {

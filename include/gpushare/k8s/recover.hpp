@@ -19,10 +19,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "../model/cluster.hpp"
-#include "annotations.hpp"
-#include "node.hpp"
-#include "pod.hpp"
+#include "gpushare/model/cluster.hpp"
+#include "gpushare/k8s/annotations.hpp"
+#include "gpushare/k8s/node.hpp"
+#include "gpushare/k8s/pod.hpp"
 
 namespace gpushare {
 namespace k8s {

@@ -24,11 +24,11 @@
 #include <unordered_map>
 #include <vector>
 
-#include "errors.hpp"
-#include "free_gpu_index.hpp"
-#include "node.hpp"
-#include "placement.hpp"
-#include "request.hpp"
+#include "gpushare/model/errors.hpp"
+#include "gpushare/model/free_gpu_index.hpp"
+#include "gpushare/model/node.hpp"
+#include "gpushare/model/placement.hpp"
+#include "gpushare/model/request.hpp"
 
 namespace gpushare {
 

@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <string>
 
-#include "errors.hpp"
+#include "gpushare/model/errors.hpp"
 
 namespace gpushare {
 namespace limits {

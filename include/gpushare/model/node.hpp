@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "gpu.hpp"
-#include "limits.hpp"
+#include "gpushare/model/gpu.hpp"
+#include "gpushare/model/limits.hpp"
 
 namespace gpushare {
 

@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "limits.hpp"
+#include "gpushare/model/limits.hpp"
 
 namespace gpushare {
 

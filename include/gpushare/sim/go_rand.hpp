@@ -12,10 +12,10 @@
 //
 // @code
 //   gpushare::sim::GoRand r(42);                 // rand.New(rand.NewSource(42)), or rand.Seed(42)
-//   int64_t a = r.int63();                        // 3440579354231278675, as r.Int63() in Go
+//   std::int64_t a = r.int63();                        // 3440579354231278675, as r.Int63() in Go
 //   std::vector<int> v{0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
 //   r.shuffle(v.size(), [&](size_t i, size_t j) { std::swap(v[i], v[j]); });   // r.Shuffle
-//   std::vector<int64_t> p = r.perm(1213);        // r.Perm(1213)
+//   std::vector<std::int64_t> p = r.perm(1213);        // r.Perm(1213)
 // @endcode
 #pragma once
 
@@ -35,8 +35,8 @@ constexpr int kGoRngLen = 607;  ///< lag of the feedback register
 constexpr int kGoRngTap = 273;  ///< short tap
 
 /// Go's rngCooked table (math/rand/rng.go): XORed into the LCG seeding; data, not code.
-inline const int64_t* go_rng_cooked() {
-  static const int64_t table[kGoRngLen] = {
+inline const std::int64_t* go_rng_cooked() {
+  static const std::int64_t table[kGoRngLen] = {
     -4181792142133755926LL, -4576982950128230565LL, 1395769623340756751LL, 5333664234075297259LL,
     -6347679516498800754LL, 9033628115061424579LL, 7143218595135194537LL, 4812947590706362721LL,
     7937252194349799378LL, 5307299880338848416LL, 8209348851763925077LL, -7107630437535961764LL,
@@ -195,9 +195,9 @@ inline const int64_t* go_rng_cooked() {
 
 /// One step of the Park-Miller "minimal standard" LCG, x' = 48271 x mod (2^31 - 1), in Schrage's
 /// form as Go's seedrand computes it (int32 arithmetic, no overflow).
-inline int32_t go_seedrand(int32_t x) {
-  const int32_t a = 48271, q = 44488, r = 3399;
-  const int32_t hi = x / q, lo = x % q;
+inline std::int32_t go_seedrand(std::int32_t x) {
+  const std::int32_t a = 48271, q = 44488, r = 3399;
+  const std::int32_t hi = x / q, lo = x % q;
   x = a * lo - r * hi;
   if (x < 0) x += 2147483647;
   return x;
@@ -216,34 +216,34 @@ class GoRand {
   /// @brief Seeded as Go's `rngSource.Seed(seed)`: seeds equal modulo 2^31-1 give the same stream,
   /// and 0 is replaced by 89482311.
   /// @param seed any 64-bit value
-  explicit GoRand(int64_t seed = 1) { reseed(seed); }
+  explicit GoRand(std::int64_t seed = 1) { reseed(seed); }
 
   /// @brief Re-seed (Go's `Seed`).
-  void reseed(int64_t seed) {
+  void reseed(std::int64_t seed) {
     tap_ = 0;
     feed_ = detail::kGoRngLen - detail::kGoRngTap;
-    const int64_t m = 2147483647;
+    const std::int64_t m = 2147483647;
     seed %= m;
     if (seed < 0) seed += m;
     if (seed == 0) seed = 89482311;
-    int32_t x = int32_t(seed);
-    const int64_t* cooked = detail::go_rng_cooked();
+    std::int32_t x = std::int32_t(seed);
+    const std::int64_t* cooked = detail::go_rng_cooked();
     for (int i = -20; i < detail::kGoRngLen; ++i) {
       x = detail::go_seedrand(x);
       if (i < 0) continue;  // the first 20 LCG steps only warm up x
-      uint64_t u = uint64_t(int64_t(x)) << 40;
+      std::uint64_t u = std::uint64_t(std::int64_t(x)) << 40;
       x = detail::go_seedrand(x);
-      u ^= uint64_t(int64_t(x)) << 20;
+      u ^= std::uint64_t(std::int64_t(x)) << 20;
       x = detail::go_seedrand(x);
-      u ^= uint64_t(int64_t(x));
-      u ^= uint64_t(cooked[i]);
+      u ^= std::uint64_t(std::int64_t(x));
+      u ^= std::uint64_t(cooked[i]);
       vec_[i] = u;
     }
   }
 
   /// @brief The source's next 64 bits (Go's `rngSource.Uint64`): x[feed] += x[tap], both indexes
   /// walking down the ring.
-  uint64_t source_uint64() {
+  std::uint64_t source_uint64() {
     if (--tap_ < 0) tap_ += detail::kGoRngLen;
     if (--feed_ < 0) feed_ += detail::kGoRngLen;
     vec_[feed_] += vec_[tap_];  // unsigned: wraps modulo 2^64 like Go's int64 addition
@@ -251,30 +251,30 @@ class GoRand {
   }
 
   /// @brief Non-negative 63-bit integer (`Int63`); every other draw is built on it.
-  int64_t int63() { return int64_t(source_uint64() & 0x7fffffffffffffffULL); }
+  std::int64_t int63() { return std::int64_t(source_uint64() & 0x7fffffffffffffffULL); }
   /// @brief `Uint32`: bits 31..62 of one Int63.
-  uint32_t uint32() { return uint32_t(int63() >> 31); }
+  std::uint32_t uint32() { return std::uint32_t(int63() >> 31); }
   /// @brief `Int31`: the top 31 bits of one Int63. (Go's `Int` on 64-bit platforms is `int63()`.)
-  int32_t int31() { return int32_t(int63() >> 32); }
+  std::int32_t int31() { return std::int32_t(int63() >> 32); }
 
   /// @brief `Int63n`: uniform in [0, n) by masking (n a power of two) or rejection.
   /// @throws InvalidArgument when n <= 0
-  int64_t int63n(int64_t n) {
+  std::int64_t int63n(std::int64_t n) {
     if (n <= 0) throw InvalidArgument("GoRand::int63n: n must be > 0, got " + std::to_string(n));
     if ((n & (n - 1)) == 0) return int63() & (n - 1);
-    const int64_t max = int64_t((uint64_t(1) << 63) - 1 - (uint64_t(1) << 63) % uint64_t(n));
-    int64_t v = int63();
+    const std::int64_t max = std::int64_t((std::uint64_t(1) << 63) - 1 - (std::uint64_t(1) << 63) % std::uint64_t(n));
+    std::int64_t v = int63();
     while (v > max) v = int63();
     return v % n;
   }
 
   /// @brief `Int31n`: uniform in [0, n) by masking (n a power of two) or rejection on Int31.
   /// @throws InvalidArgument when n <= 0
-  int32_t int31n(int32_t n) {
+  std::int32_t int31n(std::int32_t n) {
     if (n <= 0) throw InvalidArgument("GoRand::int31n: n must be > 0, got " + std::to_string(n));
     if ((n & (n - 1)) == 0) return int31() & (n - 1);
-    const int32_t max = int32_t((uint32_t(1) << 31) - 1 - (uint32_t(1) << 31) % uint32_t(n));
-    int32_t v = int31();
+    const std::int32_t max = std::int32_t((std::uint32_t(1) << 31) - 1 - (std::uint32_t(1) << 31) % std::uint32_t(n));
+    std::int32_t v = int31();
     while (v > max) v = int31();
     return v % n;
   }
@@ -282,25 +282,25 @@ class GoRand {
   /// @brief Go's unexported `int31n` (Lemire's multiply-shift with rejection), which `Shuffle`
   /// uses; different numbers from `int31n` for the same state.
   /// @throws InvalidArgument when n <= 0
-  int32_t int31n_lemire(int32_t n) {
+  std::int32_t int31n_lemire(std::int32_t n) {
     if (n <= 0) throw InvalidArgument("GoRand::int31n_lemire: n must be > 0, got " + std::to_string(n));
-    uint64_t prod = uint64_t(uint32()) * uint64_t(n);
-    uint32_t low = uint32_t(prod);
-    if (low < uint32_t(n)) {
-      const uint32_t thresh = (0u - uint32_t(n)) % uint32_t(n);  // 2^32 mod n
+    std::uint64_t prod = std::uint64_t(uint32()) * std::uint64_t(n);
+    std::uint32_t low = std::uint32_t(prod);
+    if (low < std::uint32_t(n)) {
+      const std::uint32_t thresh = (0u - std::uint32_t(n)) % std::uint32_t(n);  // 2^32 mod n
       while (low < thresh) {
-        prod = uint64_t(uint32()) * uint64_t(n);
-        low = uint32_t(prod);
+        prod = std::uint64_t(uint32()) * std::uint64_t(n);
+        low = std::uint32_t(prod);
       }
     }
-    return int32_t(prod >> 32);
+    return std::int32_t(prod >> 32);
   }
 
   /// @brief `Intn`: Int31n when n fits in 31 bits, else Int63n.
   /// @throws InvalidArgument when n <= 0
-  int64_t intn(int64_t n) {
+  std::int64_t intn(std::int64_t n) {
     if (n <= 0) throw InvalidArgument("GoRand::intn: n must be > 0, got " + std::to_string(n));
-    return n <= 2147483647 ? int64_t(int31n(int32_t(n))) : int63n(n);
+    return n <= 2147483647 ? std::int64_t(int31n(std::int32_t(n))) : int63n(n);
   }
 
   /// @brief `Float64`: Int63 / 2^63 in [0, 1), redrawn in the rare case it rounds to 1.
@@ -313,11 +313,11 @@ class GoRand {
 
   /// @brief `Perm`: a permutation of 0..n-1, built inside-out with `Intn(i + 1)` for i = 0..n-1
   /// (the first, trivial draw included, as Go makes it).
-  std::vector<int64_t> perm(int64_t n) {
+  std::vector<std::int64_t> perm(std::int64_t n) {
     if (n < 0) throw InvalidArgument("GoRand::perm: n must be >= 0, got " + std::to_string(n));
-    std::vector<int64_t> m(size_t(n), 0);
-    for (int64_t i = 0; i < n; ++i) {
-      const int64_t j = intn(i + 1);
+    std::vector<std::int64_t> m(size_t(n), 0);
+    for (std::int64_t i = 0; i < n; ++i) {
+      const std::int64_t j = intn(i + 1);
       m[size_t(i)] = m[size_t(j)];
       m[size_t(j)] = i;
     }
@@ -331,13 +331,13 @@ class GoRand {
   template <class Swap>
   void shuffle(size_t n, Swap swap) {
     if (n < 2) return;
-    int64_t i = int64_t(n) - 1;
+    std::int64_t i = std::int64_t(n) - 1;
     for (; i > 2147483646; --i) swap(size_t(i), size_t(int63n(i + 1)));
-    for (; i > 0; --i) swap(size_t(i), size_t(int31n_lemire(int32_t(i + 1))));
+    for (; i > 0; --i) swap(size_t(i), size_t(int31n_lemire(std::int32_t(i + 1))));
   }
 
  private:
-  uint64_t vec_[detail::kGoRngLen] = {};
+  std::uint64_t vec_[detail::kGoRngLen] = {};
   int tap_ = 0;
   int feed_ = 0;
 };

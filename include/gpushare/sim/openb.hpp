@@ -24,8 +24,8 @@ namespace sim {
 /// @brief One machine of the simulated cluster: CPU (milli-cores), memory (MiB), GPU count and model.
 struct SimNode {
   std::string name;        ///< node id (`sn` column)
-  int64_t cpu_milli = 0;   ///< CPU capacity, milli-cores
-  int64_t memory_mib = 0;  ///< memory capacity, MiB
+  std::int64_t cpu_milli = 0;   ///< CPU capacity, milli-cores
+  std::int64_t memory_mib = 0;  ///< memory capacity, MiB
   int gpus = 0;            ///< number of GPUs (0..8), each 1000 milli-GPU
   std::string model;       ///< GPU model label (empty when gpus == 0)
 };
@@ -33,15 +33,15 @@ struct SimNode {
 /// @brief One task of the trace. GPU demand is `num_gpu` GPUs of `gpu_milli` each.
 struct SimPod {
   std::string name;            ///< task id
-  int64_t cpu_milli = 0;       ///< CPU request, milli-cores
-  int64_t memory_mib = 0;      ///< memory request, MiB
+  std::int64_t cpu_milli = 0;       ///< CPU request, milli-cores
+  std::int64_t memory_mib = 0;      ///< memory request, MiB
   int num_gpu = 0;             ///< GPUs requested (0 = CPU-only)
   int gpu_milli = 0;           ///< milli-GPU per requested GPU (0..1000)
   std::vector<std::string> gpu_spec;  ///< allowed GPU models; empty = any
-  int64_t creation_time = -1;  ///< seconds, -1 when the file has no timestamps
-  int64_t deletion_time = -1;  ///< seconds, -1 when the file has no timestamps
+  std::int64_t creation_time = -1;  ///< seconds, -1 when the file has no timestamps
+  std::int64_t deletion_time = -1;  ///< seconds, -1 when the file has no timestamps
   /// @brief Total milli-GPU demand (gpu_milli * num_gpu).
-  int64_t total_milli() const { return int64_t(gpu_milli) * num_gpu; }
+  std::int64_t total_milli() const { return std::int64_t(gpu_milli) * num_gpu; }
   /// @brief A GPU-sharing task: one GPU, less than all of it.
   bool is_share() const { return num_gpu == 1 && gpu_milli < 1000; }
 };
@@ -69,18 +69,18 @@ inline std::string where(const std::string& file, size_t line, const std::string
   return file + ":" + std::to_string(line) + ": column '" + column + "'";
 }
 
-inline int64_t parse_int(const std::string& s, const std::string& file, size_t line,
-                         const std::string& column, int64_t lo, int64_t hi) {
+inline std::int64_t parse_int(const std::string& s, const std::string& file, size_t line,
+                         const std::string& column, std::int64_t lo, std::int64_t hi) {
   if (s.empty()) throw ParseError(where(file, line, column) + ": empty value");
   size_t i = 0;
   bool neg = false;
   if (s[0] == '-' || s[0] == '+') { neg = s[0] == '-'; i = 1; }
   if (i >= s.size()) throw ParseError(where(file, line, column) + ": '" + s + "' is not an integer");
-  int64_t v = 0;
+  std::int64_t v = 0;
   for (; i < s.size(); ++i) {
     if (s[i] < '0' || s[i] > '9')
       throw ParseError(where(file, line, column) + ": '" + s + "' is not an integer");
-    if (v > (int64_t(1) << 58)) throw ParseError(where(file, line, column) + ": '" + s + "' is too large");
+    if (v > (std::int64_t(1) << 58)) throw ParseError(where(file, line, column) + ": '" + s + "' is too large");
     v = v * 10 + (s[i] - '0');
   }
   if (neg) v = -v;
@@ -140,8 +140,8 @@ inline std::vector<SimNode> load_openb_nodes(const std::string& path) {
     SimNode n;
     n.name = f[0];
     if (n.name.empty()) throw ParseError(detail::where(path, ln, "sn") + ": empty value");
-    n.cpu_milli = detail::parse_int(f[1], path, ln, "cpu_milli", 0, int64_t(1) << 40);
-    n.memory_mib = detail::parse_int(f[2], path, ln, "memory_mib", 0, int64_t(1) << 40);
+    n.cpu_milli = detail::parse_int(f[1], path, ln, "cpu_milli", 0, std::int64_t(1) << 40);
+    n.memory_mib = detail::parse_int(f[2], path, ln, "memory_mib", 0, std::int64_t(1) << 40);
     n.gpus = int(detail::parse_int(f[3], path, ln, "gpu", 0, 8));
     n.model = f[4];
     if (n.gpus > 0) {
@@ -164,8 +164,8 @@ inline std::vector<SimPod> load_openb_pods(const std::string& path) {
     SimPod p;
     p.name = f[0];
     if (p.name.empty()) throw ParseError(detail::where(path, ln, "name") + ": empty value");
-    p.cpu_milli = detail::parse_int(f[1], path, ln, "cpu_milli", 0, int64_t(1) << 40);
-    p.memory_mib = detail::parse_int(f[2], path, ln, "memory_mib", 0, int64_t(1) << 40);
+    p.cpu_milli = detail::parse_int(f[1], path, ln, "cpu_milli", 0, std::int64_t(1) << 40);
+    p.memory_mib = detail::parse_int(f[2], path, ln, "memory_mib", 0, std::int64_t(1) << 40);
     p.num_gpu = int(detail::parse_int(f[3], path, ln, "num_gpu", 0, 8));
     p.gpu_milli = int(detail::parse_int(f[4], path, ln, "gpu_milli", 0, 1000));
     if (p.num_gpu == 0 && p.gpu_milli != 0)
@@ -186,7 +186,7 @@ inline std::vector<SimPod> load_openb_pods(const std::string& path) {
           p.gpu_spec.push_back(m);
         }
       }
-      const int64_t tmax = int64_t(1) << 40;
+      const std::int64_t tmax = std::int64_t(1) << 40;
       p.creation_time = f[8].empty() ? -1 : detail::parse_int(f[8], path, ln, "creation_time", 0, tmax);
       p.deletion_time = f[9].empty() ? -1 : detail::parse_int(f[9], path, ln, "deletion_time", 0, tmax);
       if (p.creation_time >= 0 && p.deletion_time >= 0 && p.deletion_time < p.creation_time)

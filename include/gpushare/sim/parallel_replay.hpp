@@ -39,7 +39,7 @@ namespace sim {
 /// @throws InvalidArgument if `threads` exceeds 1024; rethrows the first exception a replay threw
 ///         (after every worker has stopped)
 inline std::vector<ReplayResult> run_seeds(const Replayer& replayer, const SimPolicy& policy,
-                                           const std::vector<uint64_t>& seeds, unsigned threads = 1,
+                                           const std::vector<std::uint64_t>& seeds, unsigned threads = 1,
                                            Engine engine = Engine::fast) {
   if (threads > 1024) throw InvalidArgument("run_seeds: threads must be at most 1024");
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());

@@ -34,6 +34,7 @@
 
 #include "gpushare/model/errors.hpp"
 #include "gpushare/sim/go_rand.hpp"
+#include "gpushare/sim/learner.hpp"
 #include "gpushare/sim/openb.hpp"
 #include "gpushare/sim/policies.hpp"
 #include "gpushare/sim/score_index.hpp"
@@ -51,6 +52,24 @@ struct ReplayOptions {
   int max_pct = 130;          ///< last arrived-demand step reported
   bool resample = true;       ///< protocol mode: resample/trim to inflation x capacity (false: the
                               ///< shuffled trace exactly once; inflation is then unused)
+  bool record_decisions = false;  ///< fill ReplayResult::decisions (one entry per submitted pod)
+};
+
+/// @brief Where one submitted pod went: node index (input order) and GPUs as a bit mask;
+/// node -1 when it fit nowhere.
+struct PodDecision {
+  int32_t node = -1;
+  uint32_t gpus = 0;
+  bool operator==(const PodDecision& o) const { return node == o.node && gpus == o.gpus; }
+  bool operator!=(const PodDecision& o) const { return !(*this == o); }
+};
+
+/// @brief A run's submissions before any decision: the pods in submission order (indices into
+/// the trace sorted by name, stable) and each node's tie-break priority (input order; the
+/// smaller wins a tie).
+struct ReplayPlan {
+  std::vector<size_t> pods;
+  std::vector<uint32_t> node_priority;
 };
 
 /// @brief Metrics at one step of arrived demand (a 1% bin of cluster GPU capacity).
@@ -81,6 +100,7 @@ struct ReplayResult {
   int64_t allocated_milli = 0;     ///< GPU milli allocated at the end
   double fragmentation_milli = 0;  ///< cluster fragmentation (GPU milli) at the end
   std::vector<int64_t> node_used_milli;  ///< GPU milli in use per node at the end, input node order
+  std::vector<PodDecision> decisions;    ///< per submitted pod, when ReplayOptions::record_decisions
 };
 
 namespace detail {
@@ -172,6 +192,16 @@ class Replayer {
   }
 
   const TargetWorkload& target() const { return target_; }
+
+  /// @brief The submissions and node priorities run(policy, seed) uses (protocol mode draws the
+  /// same Go random stream), so the same run can be fed through another API pod by pod.
+  ReplayPlan plan(uint64_t seed) const {
+    GoRand rng(static_cast<int64_t>(seed));
+    ReplayPlan p;
+    p.pods = start_sequence(rng);
+    p.node_priority = start_priorities(rng);
+    return p;
+  }
   const ReplayOptions& options() const { return opt_; }
   int64_t cluster_gpu_milli() const { return base_.total_gpu_milli(); }
 
@@ -199,8 +229,10 @@ class Replayer {
       }
       res.pods_submitted++;
       arrived += shapes_[it.shape_id].total_milli();
-      if (rs.arrive(ev.seq_pos, it, prio, rng)) res.pods_placed++;
+      const bool ok = rs.arrive(ev.seq_pos, it, prio, rng);
+      if (ok) res.pods_placed++;
       else res.pods_failed++;
+      if (opt_.record_decisions) res.decisions.push_back(ok ? PodDecision{int32_t(rs.last_pick), rs.last_gpus} : PodDecision{});
       const int64_t used = rs.st.used_gpu_milli();
       bins.add(arrived, used, rs.frag_sum, cap - used);
     }
@@ -353,22 +385,22 @@ class Replayer {
     std::vector<Placed> placed;     // timed mode only
     std::vector<uint32_t> feas;
     std::vector<int64_t> score;
-    // Online target workload (policies with learns_target): shape counts of the arrived pods,
-    // checked at 1, 256, 512, 1024 arrivals and then every 512; the target is rebuilt (and the
-    // score index invalidated) when the shape mix moved by more than 10% (total variation) since the
-    // last rebuild. Policies with an adapt hook also see the cluster every 0.25% of GPU capacity
-    // arrived and name the nodes to re-score. The cluster fragmentation metric keeps using the
-    // trace's target.
-    std::vector<int64_t> seen, adopted;
-    TargetWorkload learned;
-    int64_t next_refresh = 1, arrivals = 0, adopted_n = 0;
-    int64_t arrived_milli = 0, next_adapt = 0;  // for SimPolicy::adapt
+    // Online target workload (policies with learns_target; WorkloadLearner, sim/learner.hpp, the
+    // same learner as the live path): shape counts of the arrived pods, checked at 1, 256, 512,
+    // 1024 arrivals and then every 512; the target is rebuilt (and the score index invalidated)
+    // when the shape mix moved by more than 10% (total variation) since the last rebuild.
+    // Policies with an adapt hook also see the cluster every 0.25% of GPU capacity arrived and
+    // name the nodes to re-score. The cluster fragmentation metric keeps using the trace's target.
+    WorkloadLearner learner;
     std::vector<uint32_t> stale;
+    int64_t last_pick = -1;          // node of the last placed pod
+    uint32_t last_gpus = 0;          // its GPUs, as a bit mask
 
     RunState(const Replayer& rep, const SimPolicy& pol, Engine engine, size_t n_seq)
         : r(rep), policy(pol), fast(engine == Engine::fast), st(rep.base_), frag(rep.base_.size()),
           placed(rep.opt_.timed ? n_seq : 0), score(rep.base_.size()),
-          seen(pol.learns_target ? rep.shapes_.size() : 0), adopted(seen.size()) {
+          learner(rep.opt_.target_coverage) {
+      if (pol.learns_target) learner.resize(rep.shapes_.size());
       feas.reserve(st.size());
       refrag_all();
     }
@@ -383,7 +415,7 @@ class Replayer {
       frag_sum += (frag[i] = node_frag(st.node(i), r.target_));
     }
 
-    const TargetWorkload& scoring_target() const { return policy.learns_target ? learned : r.target_; }
+    const TargetWorkload& scoring_target() const { return policy.learns_target ? learner.learned : r.target_; }
 
     /// The policy's raw score of node i for the shape (and, if `gpu`, its GPU for a sharing pod).
     int64_t scored(size_t i, uint32_t shape_id, int* gpu) const {
@@ -457,30 +489,16 @@ class Replayer {
 
     /// Count an arrived pod's shape and rebuild the learned target when the mix has moved.
     void observe(uint32_t shape_id) {
-      seen[shape_id]++;
-      if (++arrivals < next_refresh) return;
-      // After the first pod, the next check waits for 256 arrivals: rebuilding from a handful of
-      // pods only re-scores nodes that are still empty (and costs a third of the replay time).
-      next_refresh = arrivals < 256 ? 256 : arrivals < 1024 ? arrivals * 2 : arrivals + 512;
-      double tv = 0;  // total-variation distance between the mix seen now and the one in use
-      for (size_t k = 0; k < seen.size(); ++k)
-        tv += std::abs(double(seen[k]) / double(arrivals) - (adopted_n ? double(adopted[k]) / double(adopted_n) : 0.0));
-      if (tv / 2 > 0.1 || adopted_n == 0) {
-        learned = TargetWorkload::from_counts(r.shapes_, seen, r.opt_.target_coverage);
-        adopted = seen;
-        adopted_n = arrivals;
-        if (policy.adapt) policy.adapt(st, r.shapes_, seen, learned, stale);  // all re-scored below
-        idx.invalidate_all();
-      }
+      if (!learner.observe(r.shapes_, shape_id)) return;
+      if (policy.adapt) policy.adapt(st, r.shapes_, learner.seen, learner.learned, stale);  // all re-scored below
+      idx.invalidate_all();
     }
 
     /// Let an adapting policy look at the cluster every 0.25% of GPU capacity arrived.
     void adapt(int64_t milli) {
-      arrived_milli += milli;
-      if (!policy.adapt || arrived_milli < next_adapt) return;
-      next_adapt = arrived_milli + std::max<int64_t>(1, st.total_gpu_milli() / 400);
+      if (!policy.adapt || !learner.adapt_due(milli, st.total_gpu_milli())) return;
       stale.clear();
-      policy.adapt(st, r.shapes_, seen, learned, stale);
+      policy.adapt(st, r.shapes_, learner.seen, learner.learned, stale);
       if (!fast) return;
       for (uint32_t i : stale) touch(i, false);
     }
@@ -540,6 +558,9 @@ class Replayer {
       st.place(pick, r.shapes_[it.shape_id], it.mem, ids);
       refrag(pick);
       touch(pick);
+      last_pick = int64_t(pick);
+      last_gpus = 0;
+      for (int k = 0; k < r.shapes_[it.shape_id].num; ++k) last_gpus |= 1u << ids[k];
       if (!placed.empty()) {
         placed[seq_pos].node = int64_t(pick);
         std::copy(ids, ids + kMaxGpusPerNode, placed[seq_pos].gpus);

@@ -37,16 +37,16 @@ inline int gpu_model_id(const std::string& m) {
 
 /// @brief The scheduling-relevant part of a pod: what the policies and the fragmentation measure see.
 struct PodShape {
-  int64_t cpu = 0;        ///< CPU request, milli-cores
+  std::int64_t cpu = 0;        ///< CPU request, milli-cores
   int milli = 0;          ///< milli-GPU per GPU
   int num = 0;            ///< number of GPUs
-  uint32_t spec_mask = 0; ///< allowed models as a bit set over known_gpu_models(); 0 = any
+  std::uint32_t spec_mask = 0; ///< allowed models as a bit set over known_gpu_models(); 0 = any
   /// @brief Does a node of model `model_id` accept this shape's GPU type constraint?
   bool accepts_model(int model_id) const {
     return spec_mask == 0 || (model_id >= 0 && (spec_mask >> model_id) & 1u);
   }
   bool is_share() const { return num == 1 && milli < 1000; }
-  int64_t total_milli() const { return int64_t(milli) * num; }
+  std::int64_t total_milli() const { return std::int64_t(milli) * num; }
   bool operator==(const PodShape& o) const {
     return cpu == o.cpu && milli == o.milli && num == o.num && spec_mask == o.spec_mask;
   }
@@ -107,8 +107,8 @@ struct TargetWorkload {
   static TargetWorkload from_pods(const std::vector<SimPod>& pods, double coverage = 0.95) {
     if (!(coverage > 0 && coverage <= 1))
       throw InvalidArgument("target workload: coverage must be in (0, 1], got " + std::to_string(coverage));
-    using Key = std::tuple<int64_t, int, int, std::string>;
-    std::map<Key, std::pair<int64_t, PodShape>> counts;
+    using Key = std::tuple<std::int64_t, int, int, std::string>;
+    std::map<Key, std::pair<std::int64_t, PodShape>> counts;
     for (const auto& p : pods) {
       std::string spec;
       for (size_t i = 0; i < p.gpu_spec.size(); ++i) spec += (i ? "|" : "") + p.gpu_spec[i];
@@ -117,7 +117,7 @@ struct TargetWorkload {
       e.first++;
       e.second = s;
     }
-    std::vector<std::pair<Key, std::pair<int64_t, PodShape>>> v(counts.begin(), counts.end());
+    std::vector<std::pair<Key, std::pair<std::int64_t, PodShape>>> v(counts.begin(), counts.end());
     std::stable_sort(v.begin(), v.end(), [](const auto& a, const auto& b) {
       if (a.second.first != b.second.first) return a.second.first > b.second.first;
       return a.first > b.first;
@@ -127,8 +127,8 @@ struct TargetWorkload {
     // The study: threshold% * total / 100, its threshold an integer percentage (0.57 -> 57, not
     // 56.99999999999999).
     const double need = std::nearbyint(coverage * 1e6) / 1e4 * total / 100.0;
-    int64_t cum = 0;
-    std::vector<std::pair<PodShape, int64_t>> taken;
+    std::int64_t cum = 0;
+    std::vector<std::pair<PodShape, std::int64_t>> taken;
     for (const auto& e : v) {
       if (double(cum) >= need) break;
       cum += e.second.first;
@@ -146,16 +146,16 @@ struct TargetWorkload {
 
   /// @brief The same construction from shape counts (count[i] tasks of shape shapes[i]); ties in
   /// count go to the lower index. Used to learn the workload online from arrived pods.
-  static TargetWorkload from_counts(const std::vector<PodShape>& shapes, const std::vector<int64_t>& count,
+  static TargetWorkload from_counts(const std::vector<PodShape>& shapes, const std::vector<std::int64_t>& count,
                                     double coverage = 0.95) {
     std::vector<size_t> idx;
-    int64_t total = 0;
+    std::int64_t total = 0;
     for (size_t i = 0; i < count.size() && i < shapes.size(); ++i)
       if (count[i] > 0) idx.push_back(i), total += count[i];
     std::stable_sort(idx.begin(), idx.end(), [&](size_t a, size_t b) { return count[a] > count[b]; });
     TargetWorkload tw;
     const double need = coverage * double(total);
-    int64_t cum = 0;
+    std::int64_t cum = 0;
     size_t k = 0;
     for (; k < idx.size() && double(cum) < need; ++k) cum += count[idx[k]];
     for (size_t j = 0; j < k; ++j) {
@@ -172,23 +172,23 @@ constexpr int kMaxGpusPerNode = 8;
 
 /// @brief Mutable state of one simulated node.
 struct NodeState {
-  int64_t cpu_left = 0;
-  int64_t mem_left = 0;
-  int64_t cpu_cap = 0;
+  std::int64_t cpu_left = 0;
+  std::int64_t mem_left = 0;
+  std::int64_t cpu_cap = 0;
   int gpus = 0;
   int model = -1;
-  std::array<int16_t, kMaxGpusPerNode> left{};  ///< milli-GPU left per GPU, index order
+  std::array<std::int16_t, kMaxGpusPerNode> left{};  ///< milli-GPU left per GPU, index order
   /// Placed GPU pods per affinity tag: [0] share-gpu, [n] n-gpu (whole GPUs).
-  std::array<int32_t, kMaxGpusPerNode + 1> affinity{};
+  std::array<std::int32_t, kMaxGpusPerNode + 1> affinity{};
   int affinity_tags = 0;  ///< number of tags with a nonzero count
-  uint32_t version = 0;   ///< bumped on every change (cache stamp)
+  std::uint32_t version = 0;   ///< bumped on every change (cache stamp)
 
-  int64_t idle_milli() const {
-    int64_t s = 0;
+  std::int64_t idle_milli() const {
+    std::int64_t s = 0;
     for (int g = 0; g < gpus; ++g) s += left[g];
     return s;
   }
-  int64_t used_milli() const { return int64_t(gpus) * 1000 - idle_milli(); }
+  std::int64_t used_milli() const { return std::int64_t(gpus) * 1000 - idle_milli(); }
 };
 
 /// @brief Affinity tag index of a GPU pod: 0 for GPU-sharing, else its GPU count; -1 for CPU-only.
@@ -198,7 +198,7 @@ inline int affinity_tag(const PodShape& s) {
 }
 
 /// @brief Can the node host the shape now? CPU, memory, model and GPUs (the upstream filter).
-inline bool fits(const NodeState& n, const PodShape& s, int64_t mem) {
+inline bool fits(const NodeState& n, const PodShape& s, std::int64_t mem) {
   if (s.cpu > n.cpu_left || mem > n.mem_left) return false;
   if (s.num == 0) return true;
   if (n.gpus == 0 || !s.accepts_model(n.model)) return false;
@@ -215,8 +215,8 @@ inline bool fits(const NodeState& n, const PodShape& s, int64_t mem) {
 /// CPU-only lacks CPU, wrong model), and the category totals are added in that order, skipping
 /// "satisfied". The order matters: FGD truncates 100·sigmoid(Δ/1000), so a Δ that is zero in exact
 /// arithmetic but −1e-13 after rounding scores 49 instead of 50.
-inline double node_frag(int64_t cpu_left, const int16_t* left, int gpus, int model, const TargetWorkload& tw) {
-  int64_t L = 0;
+inline double node_frag(std::int64_t cpu_left, const std::int16_t* left, int gpus, int model, const TargetWorkload& tw) {
+  std::int64_t L = 0;
   for (int g = 0; g < gpus; ++g) L += left[g];
   if (L == 0) return 0.0;
   enum { lack_both, lack_gpu, satisfied, lack_cpu, cpu_fits, cpu_lacks, no_access, n_categories };
@@ -227,7 +227,7 @@ inline double node_frag(int64_t cpu_left, const int16_t* left, int gpus, int mod
     if (t.num == 0) { cat[cpu_ok ? cpu_fits : cpu_lacks] += ts.weight * double(L); continue; }
     if (!t.accepts_model(model)) { cat[no_access] += ts.weight * double(L); continue; }
     int cnt = 0;
-    int64_t small = 0;
+    std::int64_t small = 0;
     for (int g = 0; g < gpus; ++g) {
       if (left[g] >= t.milli) ++cnt;
       else small += left[g];
@@ -262,21 +262,21 @@ inline int exclusive_gpus(const NodeState& n, const PodShape& s, int* out) {
 /// index among equals, and reports it in `*gpu` (if not null); an exclusive pod takes the
 /// lowest-indexed free GPUs (exclusive_gpus).
 template <class Measure, class Points>
-int64_t gradient_score(const NodeState& n, const PodShape& s, const Measure& frag, Points points, int* gpu) {
+std::int64_t gradient_score(const NodeState& n, const PodShape& s, const Measure& frag, Points points, int* gpu) {
   const double before = frag(n.cpu_left, n.left.data(), n.gpus, n.model);
-  int16_t left[kMaxGpusPerNode];
+  std::int16_t left[kMaxGpusPerNode];
   for (int g = 0; g < n.gpus; ++g) left[g] = n.left[g];
-  const int64_t cpu_after = n.cpu_left - s.cpu;
+  const std::int64_t cpu_after = n.cpu_left - s.cpu;
   if (s.is_share()) {
-    int64_t best = -1;
+    std::int64_t best = -1;
     int best_g = -1;
     for (int g = 0; g < n.gpus; ++g) {
       if (n.left[g] < s.milli) continue;
       bool seen = false;
       for (int h = 0; h < g; ++h) seen = seen || n.left[h] == n.left[g];
       if (seen) continue;
-      left[g] = int16_t(n.left[g] - s.milli);
-      const int64_t sc = points(before, frag(cpu_after, left, n.gpus, n.model));
+      left[g] = std::int16_t(n.left[g] - s.milli);
+      const std::int64_t sc = points(before, frag(cpu_after, left, n.gpus, n.model));
       left[g] = n.left[g];
       if (sc > best) { best = sc; best_g = g; }
     }
@@ -285,7 +285,7 @@ int64_t gradient_score(const NodeState& n, const PodShape& s, const Measure& fra
   }
   int ids[kMaxGpusPerNode];
   const int k = exclusive_gpus(n, s, ids);
-  for (int i = 0; i < k; ++i) left[ids[i]] = int16_t(left[ids[i]] - s.milli);
+  for (int i = 0; i < k; ++i) left[ids[i]] = std::int16_t(left[ids[i]] - s.milli);
   return points(before, frag(cpu_after, left, n.gpus, n.model));
 }
 
@@ -315,32 +315,39 @@ class SimState {
       if (sn.gpus > 0 && n.model < 0)
         throw InvalidArgument("node '" + sn.name + "': unknown GPU model '" + sn.model + "'");
       for (int g = 0; g < n.gpus; ++g) n.left[g] = 1000;
-      total_gpu_milli_ += int64_t(n.gpus) * 1000;
+      total_gpu_milli_ += std::int64_t(n.gpus) * 1000;
       nodes_.push_back(n);
+    }
+  }
+  /// @brief A state from node states as they are now (a live cluster's view, sim/live_policy.hpp).
+  explicit SimState(std::vector<NodeState> nodes) : nodes_(std::move(nodes)) {
+    for (const auto& n : nodes_) {
+      total_gpu_milli_ += std::int64_t(n.gpus) * 1000;
+      used_gpu_milli_ += n.used_milli();
     }
   }
   size_t size() const { return nodes_.size(); }
   const NodeState& node(size_t i) const { return nodes_[i]; }
-  int64_t total_gpu_milli() const { return total_gpu_milli_; }
-  int64_t used_gpu_milli() const { return used_gpu_milli_; }
+  std::int64_t total_gpu_milli() const { return total_gpu_milli_; }
+  std::int64_t used_gpu_milli() const { return used_gpu_milli_; }
 
   /// @brief Place a pod of shape `s` (memory `mem`) on node i, on GPUs gpu_ids[0..s.num).
-  void place(size_t i, const PodShape& s, int64_t mem, const int* gpu_ids) {
+  void place(size_t i, const PodShape& s, std::int64_t mem, const int* gpu_ids) {
     NodeState& n = nodes_[i];
     n.cpu_left -= s.cpu;
     n.mem_left -= mem;
-    for (int k = 0; k < s.num; ++k) n.left[gpu_ids[k]] = int16_t(n.left[gpu_ids[k]] - s.milli);
+    for (int k = 0; k < s.num; ++k) n.left[gpu_ids[k]] = std::int16_t(n.left[gpu_ids[k]] - s.milli);
     int tag = affinity_tag(s);
     if (tag >= 0 && n.affinity[tag]++ == 0) n.affinity_tags++;
     used_gpu_milli_ += s.total_milli();
     n.version++;
   }
   /// @brief Undo place() (a departure in timed mode).
-  void remove(size_t i, const PodShape& s, int64_t mem, const int* gpu_ids) {
+  void remove(size_t i, const PodShape& s, std::int64_t mem, const int* gpu_ids) {
     NodeState& n = nodes_[i];
     n.cpu_left += s.cpu;
     n.mem_left += mem;
-    for (int k = 0; k < s.num; ++k) n.left[gpu_ids[k]] = int16_t(n.left[gpu_ids[k]] + s.milli);
+    for (int k = 0; k < s.num; ++k) n.left[gpu_ids[k]] = std::int16_t(n.left[gpu_ids[k]] + s.milli);
     int tag = affinity_tag(s);
     if (tag >= 0 && --n.affinity[tag] == 0) n.affinity_tags--;
     used_gpu_milli_ -= s.total_milli();
@@ -349,8 +356,8 @@ class SimState {
 
  private:
   std::vector<NodeState> nodes_;
-  int64_t total_gpu_milli_ = 0;
-  int64_t used_gpu_milli_ = 0;
+  std::int64_t total_gpu_milli_ = 0;
+  std::int64_t used_gpu_milli_ = 0;
 };
 
 }  // namespace sim

@@ -46,11 +46,11 @@ struct TenantShare {
 /// @brief Index of the tenant pod `pod_name` belongs to: FNV-1a of the name, mixed with the
 /// seed by SplitMix64, read as a uniform number u in [0, 1); the first tenant whose cumulative
 /// weight share exceeds u.
-inline size_t tenant_of_pod(const std::string& pod_name, const std::vector<TenantShare>& tenants, uint64_t seed) {
+inline size_t tenant_of_pod(const std::string& pod_name, const std::vector<TenantShare>& tenants, std::uint64_t seed) {
   if (tenants.empty()) throw InvalidArgument("tenant replay: no tenants");
-  uint64_t h = 1469598103934665603ull;
+  std::uint64_t h = 1469598103934665603ull;
   for (unsigned char c : pod_name) h = (h ^ c) * 1099511628211ull;
-  uint64_t z = h + seed * 0x9E3779B97F4A7C15ull + 0x9E3779B97F4A7C15ull;
+  std::uint64_t z = h + seed * 0x9E3779B97F4A7C15ull + 0x9E3779B97F4A7C15ull;
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
   z ^= z >> 31;
@@ -69,7 +69,7 @@ inline size_t tenant_of_pod(const std::string& pod_name, const std::vector<Tenan
 struct TenantQuotaOptions {
   bool any_model = false;   ///< one flavor "any" (all GPU models pooled) instead of one per model
   bool cohort = true;       ///< queues share a cohort "cluster" and may borrow unused quota
-  std::optional<int64_t> borrowing_limit_milli;  ///< per queue and flavor; unset = unlimited
+  std::optional<std::int64_t> borrowing_limit_milli;  ///< per queue and flavor; unset = unlimited
   double capacity_share = 1.0;  ///< part of each model's capacity handed out as nominal quota
 };
 
@@ -87,10 +87,10 @@ inline QuotaTree tenant_quota_from_shares(const std::vector<SimNode>& nodes, con
   for (const auto& t : tenants)
     if (!(t.weight > 0) || !std::isfinite(t.weight))
       throw InvalidArgument("tenant quota: tenant '" + t.name + "' weight must be positive and finite");
-  std::map<std::string, int64_t> cap;
+  std::map<std::string, std::int64_t> cap;
   for (const auto& n : nodes)
-    if (n.gpus > 0) cap[opt.any_model ? "any" : n.model] += int64_t(n.gpus) * 1000;
-  std::vector<std::pair<std::string, int64_t>> models(cap.begin(), cap.end());
+    if (n.gpus > 0) cap[opt.any_model ? "any" : n.model] += std::int64_t(n.gpus) * 1000;
+  std::vector<std::pair<std::string, std::int64_t>> models(cap.begin(), cap.end());
   std::stable_sort(models.begin(), models.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
   double total = 0;
   for (const auto& t : tenants) total += t.weight;
@@ -100,7 +100,7 @@ inline QuotaTree tenant_quota_from_shares(const std::vector<SimNode>& nodes, con
     q.name = t.name;
     q.cohort = opt.cohort ? "cluster" : "";
     for (const auto& m : models) {
-      const auto nominal = static_cast<int64_t>(std::floor(double(m.second) * opt.capacity_share * t.weight / total));
+      const auto nominal = static_cast<std::int64_t>(std::floor(double(m.second) * opt.capacity_share * t.weight / total));
       q.flavors.push_back({m.first, {{"gpu", {nominal, opt.borrowing_limit_milli, std::nullopt}}}});
     }
     tree.add_queue(q);
@@ -111,45 +111,45 @@ inline QuotaTree tenant_quota_from_shares(const std::vector<SimNode>& nodes, con
 
 /// @brief Settings of the tenant replay beyond ReplayOptions.
 struct TenantReplayOptions {
-  uint64_t assignment_seed = 0;          ///< seed of tenant_of_pod (fixed across replay seeds)
+  std::uint64_t assignment_seed = 0;          ///< seed of tenant_of_pod (fixed across replay seeds)
   std::string any_model_flavor = "any";  ///< the flavor name that stands for every GPU model
 };
 
 /// @brief One tenant's outcome.  admitted_milli + waiting_milli == submitted_milli.
 struct TenantStats {
   std::string tenant;
-  int64_t pods_submitted = 0;
-  int64_t submitted_milli = 0;   ///< GPU demand submitted
-  int64_t admitted_milli = 0;    ///< GPU demand admitted by the quota and placed
-  int64_t waiting_milli = 0;     ///< GPU demand never admitted and placed (quota refused or no room)
-  int64_t pods_placed = 0;       ///< admitted and placed (CPU-only pods: placed without quota)
-  int64_t pods_failed = 0;       ///< the quota admitted a flavor but no node of it had room
-  int64_t pods_waiting = 0;      ///< refused by the quota, still waiting at the end
-  int64_t pods_retried = 0;      ///< placed after waiting (timed mode)
-  int64_t pods_borrowing = 0;    ///< admitted while borrowing (usage above nominal afterwards)
-  int64_t peak_borrowed_milli = 0;  ///< most GPU milli borrowed at once, summed over flavors
+  std::int64_t pods_submitted = 0;
+  std::int64_t submitted_milli = 0;   ///< GPU demand submitted
+  std::int64_t admitted_milli = 0;    ///< GPU demand admitted by the quota and placed
+  std::int64_t waiting_milli = 0;     ///< GPU demand never admitted and placed (quota refused or no room)
+  std::int64_t pods_placed = 0;       ///< admitted and placed (CPU-only pods: placed without quota)
+  std::int64_t pods_failed = 0;       ///< the quota admitted a flavor but no node of it had room
+  std::int64_t pods_waiting = 0;      ///< refused by the quota, still waiting at the end
+  std::int64_t pods_retried = 0;      ///< placed after waiting (timed mode)
+  std::int64_t pods_borrowing = 0;    ///< admitted while borrowing (usage above nominal afterwards)
+  std::int64_t peak_borrowed_milli = 0;  ///< most GPU milli borrowed at once, summed over flavors
 };
 
 /// @brief One tenant's use of one flavor.
 struct TenantFlavorStats {
   std::string tenant;
   std::string flavor;
-  int64_t nominal_milli = 0;
-  std::optional<int64_t> borrowing_limit_milli;
-  int64_t pods_admitted = 0;
-  int64_t admitted_milli = 0;    ///< GPU demand admitted on this flavor over the run
-  int64_t peak_usage_milli = 0;  ///< most in use at once
+  std::int64_t nominal_milli = 0;
+  std::optional<std::int64_t> borrowing_limit_milli;
+  std::int64_t pods_admitted = 0;
+  std::int64_t admitted_milli = 0;    ///< GPU demand admitted on this flavor over the run
+  std::int64_t peak_usage_milli = 0;  ///< most in use at once
 };
 
 /// @brief Outcome of one tenant replay.
 struct TenantReplayResult {
   std::string policy;
-  uint64_t seed = 0;
+  std::uint64_t seed = 0;
   std::vector<TenantStats> tenants;         ///< in the order given
   std::vector<TenantFlavorStats> flavors;   ///< tenant order, then the queue's flavor order
-  int64_t pods_submitted = 0, pods_placed = 0, pods_failed = 0, pods_waiting = 0;
-  int64_t allocated_milli = 0;              ///< GPU milli in use at the end
-  std::vector<int64_t> node_used_milli;     ///< per node at the end, input node order
+  std::int64_t pods_submitted = 0, pods_placed = 0, pods_failed = 0, pods_waiting = 0;
+  std::int64_t allocated_milli = 0;              ///< GPU milli in use at the end
+  std::vector<std::int64_t> node_used_milli;     ///< per node at the end, input node order
 };
 
 /// @brief Replays a trace with tenants through a quota; reusable across seeds and policies.
@@ -185,7 +185,7 @@ class TenantReplayer {
   const std::vector<size_t>& tenant_of_item() const { return tenant_of_item_; }
 
   /// @brief One replay of `policy` with `seed` (the same draws as Replayer::run).
-  TenantReplayResult run(const SimPolicy& policy, uint64_t seed) const {
+  TenantReplayResult run(const SimPolicy& policy, std::uint64_t seed) const {
     Run st(*this, policy, seed);
     st.go();
     return st.finish();
@@ -215,18 +215,18 @@ class TenantReplayer {
     const SimPolicy& policy;
     GoRand rng;
     std::vector<size_t> seq;
-    std::vector<uint32_t> prio;
+    std::vector<std::uint32_t> prio;
     Replayer::RunState rs;
     QuotaState quota;
     TenantReplayResult res;
     std::vector<Status> status;
     std::vector<size_t> waiting;  // seq positions, arrival order
-    using Dep = std::tuple<int64_t, int, size_t>;  // time, Event kind, seq position
+    using Dep = std::tuple<std::int64_t, int, size_t>;  // time, Event kind, seq position
     std::priority_queue<Dep, std::vector<Dep>, std::greater<Dep>> departures;
     std::map<std::pair<size_t, std::string>, size_t> flavor_row;
 
-    Run(const TenantReplayer& t, const SimPolicy& p, uint64_t seed)
-        : tr(t), r(t.base_), policy(p), rng(static_cast<int64_t>(seed)), seq(r.start_sequence(rng)),
+    Run(const TenantReplayer& t, const SimPolicy& p, std::uint64_t seed)
+        : tr(t), r(t.base_), policy(p), rng(static_cast<std::int64_t>(seed)), seq(r.start_sequence(rng)),
           prio(r.start_priorities(rng)),
           rs(r, p, Engine::fast, seq.size()), quota(t.quota_), status(seq.size(), Status::pending) {
       res.policy = p.name;
@@ -252,12 +252,12 @@ class TenantReplayer {
 
     /// Quota admission, then placement on the admitted model; the next admissible flavor when
     /// that model has no room.  Commits the quota only when placed.
-    Status admit_and_place(size_t k, int64_t now) {
+    Status admit_and_place(size_t k, std::int64_t now) {
       const Item& it = r.pods_[seq[k]];
       const PodShape& s = r.shapes_[it.shape_id];
       if (s.num == 0) return rs.place(k, it, prio, rng) ? Status::placed : Status::failed;  // no GPU quota
       const size_t ti = tenant(k);
-      QuotaWorkload w{std::to_string(k), tr.tenants_[ti].name, 0, "", {{"gpu", s.total_milli()}}, int64_t(k), now};
+      QuotaWorkload w{std::to_string(k), tr.tenants_[ti].name, 0, "", {{"gpu", s.total_milli()}}, std::int64_t(k), now};
       std::vector<std::string> no_room;
       const std::string& any = tr.topt_.any_model_flavor;
       auto usable = [&](const std::string& f) {
@@ -279,7 +279,7 @@ class TenantReplayer {
       }
     }
 
-    void record_admission(size_t ti, const QuotaDecision& d, int64_t milli) {
+    void record_admission(size_t ti, const QuotaDecision& d, std::int64_t milli) {
       TenantStats& t = res.tenants[ti];
       if (d.borrows) t.pods_borrowing++;
       TenantFlavorStats& f = res.flavors[flavor_row.at({ti, d.flavor})];
@@ -287,26 +287,26 @@ class TenantReplayer {
       f.admitted_milli += milli;
       const QuotaTree& tree = quota.tree();
       const int q = tree.queue_node(t.tenant);
-      int64_t borrowed = 0;
+      std::int64_t borrowed = 0;
       for (const auto& fl : tree.queue_spec(q).flavors) {
         const int fr = tree.fr_index(fl.name, "gpu");
         if (fr < 0) continue;
-        const int64_t use = tree.nodes()[q].usage[fr];
-        borrowed += std::max<int64_t>(0, use - tree.nodes()[q].nominal[fr]);
+        const std::int64_t use = tree.nodes()[q].usage[fr];
+        borrowed += std::max<std::int64_t>(0, use - tree.nodes()[q].nominal[fr]);
         if (fl.name == d.flavor) f.peak_usage_milli = std::max(f.peak_usage_milli, use);
       }
       t.peak_borrowed_milli = std::max(t.peak_borrowed_milli, borrowed);
     }
 
     /// Departure of a placed pod `duration` after `now` (never for pods without a deletion time).
-    void schedule_departure(size_t k, int64_t now) {
+    void schedule_departure(size_t k, std::int64_t now) {
       const Item& it = r.pods_[seq[k]];
       if (it.remove < 0) return;
-      const int64_t duration = std::max<int64_t>(0, it.remove - std::max<int64_t>(it.create, 0));
+      const std::int64_t duration = std::max<std::int64_t>(0, it.remove - std::max<std::int64_t>(it.create, 0));
       departures.emplace(now + duration, duration == 0 ? Event::late_departure : Event::departure, k);
     }
 
-    void arrive(size_t k, int64_t now) {
+    void arrive(size_t k, std::int64_t now) {
       const Item& it = r.pods_[seq[k]];
       const PodShape& s = r.shapes_[it.shape_id];
       TenantStats& t = res.tenants[tenant(k)];
@@ -320,7 +320,7 @@ class TenantReplayer {
 
     /// Timed mode: after quota is released, waiting pods are tried again in arrival order; a
     /// tenant's turn ends at its first pod that still cannot be admitted and placed.
-    void retry_waiting(int64_t now) {
+    void retry_waiting(std::int64_t now) {
       std::vector<bool> blocked(tr.tenants_.size(), false);
       size_t nblocked = 0;
       std::vector<size_t> still;
@@ -341,7 +341,7 @@ class TenantReplayer {
       waiting.swap(still);
     }
 
-    void depart(size_t k, int64_t now) {
+    void depart(size_t k, std::int64_t now) {
       const Item& it = r.pods_[seq[k]];
       rs.depart(k, it);
       if (r.shapes_[it.shape_id].num == 0) return;
@@ -370,7 +370,7 @@ class TenantReplayer {
 
     TenantReplayResult finish() {
       for (size_t k = 0; k < seq.size(); ++k) {
-        const int64_t milli = r.shapes_[r.pods_[seq[k]].shape_id].total_milli();
+        const std::int64_t milli = r.shapes_[r.pods_[seq[k]].shape_id].total_milli();
         TenantStats& t = res.tenants[tenant(k)];
         if (status[k] == Status::placed) t.pods_placed++, t.admitted_milli += milli;
         else t.waiting_milli += milli;

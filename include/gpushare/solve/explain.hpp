@@ -14,8 +14,8 @@
 #include <sstream>
 #include <string>
 
-#include "../model/cluster.hpp"
-#include "gpu_choice.hpp"
+#include "gpushare/model/cluster.hpp"
+#include "gpushare/solve/gpu_choice.hpp"
 
 namespace gpushare {
 

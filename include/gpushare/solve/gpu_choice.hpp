@@ -20,8 +20,8 @@
 #include <string>
 #include <vector>
 
-#include "../model/cluster.hpp"
-#include "../model/request.hpp"
+#include "gpushare/model/cluster.hpp"
+#include "gpushare/model/request.hpp"
 
 namespace gpushare {
 

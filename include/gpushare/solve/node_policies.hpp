@@ -19,9 +19,9 @@
 #include <optional>
 #include <random>
 
-#include "../model/cluster.hpp"
-#include "gpu_choice.hpp"
-#include "score.hpp"
+#include "gpushare/model/cluster.hpp"
+#include "gpushare/solve/gpu_choice.hpp"
+#include "gpushare/solve/score.hpp"
 
 namespace gpushare {
 

@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "quota_preemption.hpp"
+#include "gpushare/solve/quota_preemption.hpp"
 
 namespace gpushare {
 

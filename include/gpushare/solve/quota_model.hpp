@@ -28,7 +28,7 @@
 #include <utility>
 #include <vector>
 
-#include "../model/errors.hpp"
+#include "gpushare/model/errors.hpp"
 
 namespace gpushare {
 

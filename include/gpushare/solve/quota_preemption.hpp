@@ -21,7 +21,7 @@
 #include <utility>
 #include <vector>
 
-#include "quota_model.hpp"
+#include "gpushare/solve/quota_model.hpp"
 
 namespace gpushare {
 

@@ -23,8 +23,8 @@
 #include <utility>
 #include <vector>
 
-#include "quota_admission.hpp"
-#include "schedule.hpp"
+#include "gpushare/solve/quota_admission.hpp"
+#include "gpushare/solve/schedule.hpp"
 
 namespace gpushare {
 

@@ -26,11 +26,11 @@
 #include <utility>
 #include <vector>
 
-#include "../model/cluster.hpp"
-#include "explain.hpp"
-#include "gpu_choice.hpp"
-#include "node_policies.hpp"
-#include "score.hpp"
+#include "gpushare/model/cluster.hpp"
+#include "gpushare/solve/explain.hpp"
+#include "gpushare/solve/gpu_choice.hpp"
+#include "gpushare/solve/node_policies.hpp"
+#include "gpushare/solve/score.hpp"
 
 namespace gpushare {
 
@@ -200,7 +200,7 @@ ScheduleResult schedule(const Cluster& cluster, const Request& request, Policy&&
         out.rejections.push_back(std::move(*rej));
       } else {
         out.rejections.push_back(Rejection{i, v.name(), RejectReason::policy,
-                                           "node " + v.name() + ": rejected by policy " + std::string(P::name())});
+                                           "node " + v.name() + ": rejected by policy " + std::string(policy.name())});
       }
     }
   }

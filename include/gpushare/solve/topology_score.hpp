@@ -19,12 +19,12 @@
 #include <string>
 #include <vector>
 
-#include "../model/cluster.hpp"
-#include "../model/topology.hpp"
-#include "gpu_choice.hpp"
-#include "schedule.hpp"
-#include "score.hpp"
-#include "topology_set.hpp"
+#include "gpushare/model/cluster.hpp"
+#include "gpushare/model/topology.hpp"
+#include "gpushare/solve/gpu_choice.hpp"
+#include "gpushare/solve/schedule.hpp"
+#include "gpushare/solve/score.hpp"
+#include "gpushare/solve/topology_set.hpp"
 
 namespace gpushare {
 

@@ -1,4 +1,4 @@
-// gpushare/solve/quota_gpu_admission.hpp — tkestack gpu-admission per-namespace GPU quota mode.
+// gpushare/modes/tencent/quota.hpp — tkestack gpu-admission per-namespace GPU quota mode.
 //
 // gpu-admission (before its quota filter was removed) limited each namespace to a number of
 // whole GPUs per GPU model, and optionally to a set of node pools.  Here each namespace is a
@@ -20,7 +20,7 @@
 #include <string>
 #include <vector>
 
-#include "quota_model.hpp"
+#include "gpushare/solve/quota_model.hpp"
 
 namespace gpushare {
 

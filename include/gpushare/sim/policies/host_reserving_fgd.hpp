@@ -1,4 +1,4 @@
-// gpushare/solve/host_reserving_fgd.hpp — HostReservingFGD (registry alias `best`): the trace
+// gpushare/sim/policies/host_reserving_fgd.hpp — HostReservingFGD (registry alias `best`): the trace
 // simulator's recommended placement policy. StrandAwareFGD (sim/best_policy.hpp) plus a
 // reservation of the nodes that are the last hosts of a shape still expected to arrive.
 //
@@ -18,7 +18,7 @@
 #include <tuple>
 #include <vector>
 
-#include "gpushare/sim/best_policy.hpp"
+#include "gpushare/sim/policies/strand_aware_fgd.hpp"
 #include "gpushare/sim/state.hpp"
 
 namespace gpushare {

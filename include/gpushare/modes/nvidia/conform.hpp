@@ -15,9 +15,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "../io/topology_json.hpp"
-#include "../solve/nvidia_besteffort.hpp"
-#include "report.hpp"
+#include "gpushare/io/topology_json.hpp"
+#include "gpushare/modes/nvidia/besteffort.hpp"
+#include "gpushare/modes/conform/report.hpp"
 
 namespace gpushare {
 namespace conform {

@@ -1,4 +1,4 @@
-// gpushare/conform/run.hpp — runs a conformance suite by its `suite` field.  Needs nlohmann_json.
+// gpushare/modes/conform/run.hpp — runs a conformance suite by its `suite` field.  Needs nlohmann_json.
 //
 // Each compatible mode adds its runner as one header in this folder and one row in
 // `runners()` below; a runner hands its per-case logic to `run_cases` (report.hpp).
@@ -19,15 +19,15 @@
 
 #include <nlohmann/json.hpp>
 
-#include "../model/errors.hpp"
-#include "gpu_admission_quota.hpp"
-#include "kueue_quota.hpp"
-#include "report.hpp"
-#include "gpuallocator_besteffort.hpp"
-#include "tencent_gpu_manager_topology.hpp"
-#include "aliyun.hpp"
-#include "hami.hpp"
-#include "tencent_admission.hpp"
+#include "gpushare/model/errors.hpp"
+#include "gpushare/modes/tencent/conform_quota.hpp"
+#include "gpushare/modes/kueue/conform.hpp"
+#include "gpushare/modes/conform/report.hpp"
+#include "gpushare/modes/nvidia/conform.hpp"
+#include "gpushare/modes/tencent/conform_topology.hpp"
+#include "gpushare/modes/aliyun/conform.hpp"
+#include "gpushare/modes/hami/conform.hpp"
+#include "gpushare/modes/tencent/conform_admission.hpp"
 
 namespace gpushare {
 namespace conform {

@@ -1,4 +1,4 @@
-// gpushare/conform/report.hpp — the result of running one conformance suite, and the per-case
+// gpushare/modes/conform/report.hpp — the result of running one conformance suite, and the per-case
 // loop every runner shares.  Needs nlohmann_json.
 //
 // A conformance suite (../shared/data/conformance/*.json) is a list of cases with inputs and

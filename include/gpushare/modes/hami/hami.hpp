@@ -1,4 +1,4 @@
-// gpushare/k8s/hami.hpp — the HAMi scheduler mode (nvidia.com/gpu + gpumem / gpumem-percentage /
+// gpushare/modes/hami/hami.hpp — the HAMi scheduler mode (nvidia.com/gpu + gpumem / gpumem-percentage /
 // gpucores): container requests, device scores (float32), device ordering, Fit with upstream
 // reason strings, node scores and node selection.  Pure decision logic, no JSON.
 //
@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "../model/errors.hpp"
+#include "gpushare/model/errors.hpp"
 
 namespace gpushare {
 namespace k8s {

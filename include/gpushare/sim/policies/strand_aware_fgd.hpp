@@ -1,11 +1,11 @@
-// gpushare/sim/best_policy.hpp — StrandAwareFGD: fragmentation gradient
+// gpushare/sim/policies/strand_aware_fgd.hpp — StrandAwareFGD: fragmentation gradient
 // descent on a target workload learned online from the arrived pods, with the GPU compute that
 // the node's CPU cannot feed counted as fragmentation too.
 //
 // Lives in sim/ because it scores the simulator's NodeState. Registered in policies.hpp under
 // "StrandAwareFGD"; the replay feeds it the learned target (SimPolicy::learns_target).
 // The alias "best" now names HostReservingFGD, which builds on this measure: see
-// gpushare/solve/host_reserving_fgd.hpp.
+// gpushare/sim/policies/host_reserving_fgd.hpp.
 //
 // @code
 //   gpushare::sim::Replayer r(nodes, pods);
@@ -38,24 +38,24 @@ inline double cpu_per_gpu(const TargetWorkload& tw) {
 /// @brief Idle GPU milli of a node that its CPU left cannot feed at `cpg` milli-cores per GPU:
 /// max(0, idle GPU milli - cpu_left * 1000 / cpg). These GPUs are stranded by CPU, whatever
 /// the GPU shape of the next task (the cpu* traces show the effect).
-inline double cpu_stranded_milli(int64_t cpu_left, const int16_t* left, int gpus, double cpg) {
+inline double cpu_stranded_milli(std::int64_t cpu_left, const std::int16_t* left, int gpus, double cpg) {
   if (cpg <= 0) return 0.0;
-  int64_t L = 0;
+  std::int64_t L = 0;
   for (int g = 0; g < gpus; ++g) L += left[g];
-  return std::max(0.0, double(L) - double(std::max<int64_t>(cpu_left, 0)) * 1000.0 / cpg);
+  return std::max(0.0, double(L) - double(std::max<std::int64_t>(cpu_left, 0)) * 1000.0 / cpg);
 }
 
 namespace detail {
 
 /// Node "badness" for the learned workload: FGD fragmentation plus CPU-stranded GPU milli.
-inline double strand_aware_frag(int64_t cpu_left, const int16_t* left, int gpus, int model,
+inline double strand_aware_frag(std::int64_t cpu_left, const std::int16_t* left, int gpus, int model,
                                 const TargetWorkload& tw, double cpg) {
   return node_frag(cpu_left, left, gpus, model, tw) + cpu_stranded_milli(cpu_left, left, gpus, cpg);
 }
 
 /// FGD's points for a gradient (milli): int(100 * sigmoid((before - after) / 1000)).
-inline int64_t gradient_points(double before, double after) {
-  return int64_t(100.0 / (1.0 + std::exp(-(before - after) / 1000.0)));
+inline std::int64_t gradient_points(double before, double after) {
+  return std::int64_t(100.0 / (1.0 + std::exp(-(before - after) / 1000.0)));
 }
 
 }  // namespace detail
@@ -78,9 +78,9 @@ inline int64_t gradient_points(double before, double after) {
 /// The score is FGD's sigmoid of the change of that sum (same integer resolution as FGD: ties
 /// go to the replay's random node priority). The GPU of a sharing pod is the one with the best
 /// score, the lowest index among equals; exclusive pods take the lowest-indexed free GPUs.
-inline int64_t score_strand_aware_fgd(const NodeState& n, const PodShape& s, const TargetWorkload& tw, int* gpu) {
+inline std::int64_t score_strand_aware_fgd(const NodeState& n, const PodShape& s, const TargetWorkload& tw, int* gpu) {
   const double cpg = cpu_per_gpu(tw);
-  auto frag = [&](int64_t cpu_left, const int16_t* left, int gpus, int model) {
+  auto frag = [&](std::int64_t cpu_left, const std::int16_t* left, int gpus, int model) {
     return detail::strand_aware_frag(cpu_left, left, gpus, model, tw, cpg);
   };
   return gradient_score(n, s, frag, detail::gradient_points, gpu);

@@ -1,4 +1,4 @@
-// gpushare/conform/gpu_admission_quota.hpp — runner of the gpu-admission-quota suite (JSON
+// gpushare/modes/tencent/conform_quota.hpp — runner of the gpu-admission-quota suite (JSON
 // loading of its inputs).  Needs nlohmann_json.
 //
 // @code
@@ -12,8 +12,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "../solve/quota_gpu_admission.hpp"
-#include "report.hpp"
+#include "gpushare/modes/tencent/quota.hpp"
+#include "gpushare/modes/conform/report.hpp"
 
 namespace gpushare {
 namespace conform {

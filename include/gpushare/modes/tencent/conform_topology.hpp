@@ -11,8 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "../solve/tencent_topology.hpp"
-#include "report.hpp"
+#include "gpushare/modes/tencent/topology.hpp"
+#include "gpushare/modes/conform/report.hpp"
 
 namespace gpushare {
 namespace conform {

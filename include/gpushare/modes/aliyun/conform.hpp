@@ -1,4 +1,4 @@
-// gpushare/conform/aliyun.hpp — runner for the `aliyun-gpushare` conformance suite.
+// gpushare/modes/aliyun/conform.hpp — runner for the `aliyun-gpushare` conformance suite.
 //
 // @code
 //   auto r = gpushare::conform::run_aliyun(suite_json, dir);
@@ -10,8 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "../k8s/aliyun.hpp"
-#include "report.hpp"
+#include "gpushare/modes/aliyun/aliyun.hpp"
+#include "gpushare/modes/conform/report.hpp"
 
 namespace gpushare {
 namespace conform {

@@ -1,4 +1,4 @@
-// gpushare/k8s/aliyun.hpp — the Aliyun gpushare-scheduler-extender mode (aliyun.com/gpu-mem).
+// gpushare/modes/aliyun/aliyun.hpp — the Aliyun gpushare-scheduler-extender mode (aliyun.com/gpu-mem).
 //
 // Pure decision logic as the extender makes it: the whole pod must fit on ONE GPU; filter passes
 // a node iff some healthy GPU has free >= request; bind picks the healthy GPU with the least free

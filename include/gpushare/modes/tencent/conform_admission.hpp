@@ -1,4 +1,4 @@
-// gpushare/conform/tencent_admission.hpp — runner for the `tencent-gpu-admission` suite.
+// gpushare/modes/tencent/conform_admission.hpp — runner for the `tencent-gpu-admission` suite.
 //
 // @code
 //   auto r = gpushare::conform::run_tencent_admission(suite_json, dir);
@@ -10,8 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "../k8s/tencent_admission.hpp"
-#include "report.hpp"
+#include "gpushare/modes/tencent/admission.hpp"
+#include "gpushare/modes/conform/report.hpp"
 
 namespace gpushare {
 namespace conform {

@@ -1,4 +1,4 @@
-// gpushare/conform/hami.hpp — runner for the `hami-score` conformance suite.
+// gpushare/modes/hami/conform.hpp — runner for the `hami-score` conformance suite.
 //
 // @code
 //   auto r = gpushare::conform::run_hami(suite_json, dir);
@@ -11,9 +11,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "../k8s/hami.hpp"
-#include "../k8s/quantity.hpp"
-#include "report.hpp"
+#include "gpushare/modes/hami/hami.hpp"
+#include "gpushare/k8s/quantity.hpp"
+#include "gpushare/modes/conform/report.hpp"
 
 namespace gpushare {
 namespace conform {

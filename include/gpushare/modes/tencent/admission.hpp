@@ -1,4 +1,4 @@
-// gpushare/k8s/tencent_admission.hpp — the tkestack gpu-admission mode (tencent.com/vcuda-core,
+// gpushare/modes/tencent/admission.hpp — the tkestack gpu-admission mode (tencent.com/vcuda-core,
 // tencent.com/vcuda-memory): node order, per-container GPU choice and filter reasons.
 //
 // Pure decision logic.  Cores are in vcuda-core units (100 = one GPU), memory in vcuda-memory

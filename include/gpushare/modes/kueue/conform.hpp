@@ -1,4 +1,4 @@
-// gpushare/conform/kueue_quota.hpp — runner of the kueue-quota conformance suite, and JSON
+// gpushare/modes/kueue/conform.hpp — runner of the kueue-quota conformance suite, and JSON
 // loading of its case inputs into a QuotaState.  Needs nlohmann_json.
 //
 // @code
@@ -12,9 +12,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "../io/json_number.hpp"
-#include "../solve/quota_admission.hpp"
-#include "report.hpp"
+#include "gpushare/io/json_number.hpp"
+#include "gpushare/solve/quota_admission.hpp"
+#include "gpushare/modes/conform/report.hpp"
 
 namespace gpushare {
 namespace conform {
