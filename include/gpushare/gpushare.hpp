@@ -60,6 +60,7 @@
 #include "gpushare/sim/policies/host_reserving_fgd.hpp"
 #include "gpushare/sim/policies.hpp"
 #include "gpushare/sim/live_policy.hpp"
+#include "gpushare/sim/score_index.hpp"
 #include "gpushare/sim/replay.hpp"
 #include "gpushare/sim/parallel_replay.hpp"
 #include "gpushare/sim/tenant_replay.hpp"

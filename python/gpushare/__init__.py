@@ -78,10 +78,29 @@ from ._core import (
     supported_suites,
     topology_set_score,
 )
-from . import k8s, plots, sim, sizing, sweeps
-from .quota import load_kueue, usage_frame
-from .sizing import NodeType, TaskShape, size_cluster, workload_from_mix
-from .sweeps import sweep
+
+# The pure-Python submodules and their names load on first use (PEP 562): `import gpushare` stays
+# cheap for the command line (sizing alone pulls in dataclasses and inspect).
+_SUBMODULES = ("k8s", "plots", "quota", "sim", "sizing", "sweeps")
+_FROM = {"load_kueue": "quota", "usage_frame": "quota", "NodeType": "sizing", "TaskShape": "sizing",
+         "size_cluster": "sizing", "workload_from_mix": "sizing", "sweep": "sweeps"}
+
+
+def __getattr__(name):
+    import importlib
+
+    if name in _SUBMODULES:
+        return importlib.import_module("." + name, __name__)
+    if name in _FROM:
+        value = getattr(importlib.import_module("." + _FROM[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'gpushare' has no attribute '{name}'")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_SUBMODULES) | set(_FROM))
+
 
 __all__ = [
     "FlavorMode",

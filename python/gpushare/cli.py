@@ -23,9 +23,12 @@ replay --nodes CSV --pods CSV --policy NAME[,NAME..] [--seeds 42-51] [--inflatio
     ``--snapshot F.json`` writes the end state of the first seed as an inspect document (with
     several policies the name must contain ``{policy}``: one file each). Exit status 2 on
     unreadable input.
-compare --nodes CSV --pods CSV [--policies A,B|all] [--seeds 42-44] [--size N] [--at 100] [--csv F] [--json F] [--plot PNG]
+compare --nodes CSV --pods CSV [--policies A,B|all] [--seeds 42-44] [--size N] [--scale K] [--workers N]
+        [--scheduler ADDRESS|local] [--at 100] [--csv F] [--json F] [--plot PNG]
     Replay one trace under several policies x seeds (``gpushare.sweep``) and print, per policy,
-    the medians and the min..max over seeds of unallocated GPU % at the given step.
+    the medians and the min..max over seeds of unallocated GPU % at the given step.  ``--scale K``
+    repeats the node list K times; the replays run on N threads (``--workers``) or on a dask
+    cluster (``--scheduler tcp://HOST:8786``, or ``local`` for a LocalCluster of N workers).
 size (--pods CSV | --mix JSON) --node-type NAME:MODEL:GPUS:CPU_MILLI:MEMORY_MIB:PRICE ... [--policy FGD]
      [--max-unplaced 1] [--max-stranded PCT] [--seeds 42-44] [--csv F] [--json F] [--plot PNG]
     Find the cheapest cluster of one node type meeting the target (``gpushare.size_cluster``);
@@ -228,24 +231,22 @@ def _cmd_replay(args: argparse.Namespace) -> int:
           f"inflation {args.inflation}; medians at {args.at}% arrived")
     # FGD first when present, so every row can be set against it as it is printed.
     order = (["FGD"] + [n for n in names if n != "FGD"]) if "FGD" in names else names
-    results = {}
+    results = {}  # pandas is imported only for --plot/--csv: it would cost more than a 1x replay
     for n in order:
         t0 = time.perf_counter()
-        df = sim.replay(nodes, pods, policy=n, seeds=seeds, inflation=args.inflation, timed=args.timed,
-                        threads=args.threads)
-        results[n] = (df, time.perf_counter() - t0)
-    fgd = sim.summary_at(results["FGD"][0], args.at).iloc[0].unallocated_pct if "FGD" in results else None
+        cols = sim.replay_columns(nodes, pods, policy=n, seeds=seeds, inflation=args.inflation, timed=args.timed,
+                                  threads=args.threads)
+        results[n] = (cols, time.perf_counter() - t0)
+    fgd = sim.medians_at(results["FGD"][0], args.at)["unallocated_pct"] if "FGD" in results else None
     vs = f" {'vs FGD':>8}" if fgd is not None else ""
     print(f"{'policy':<16} {'allocated%':>11} {'unallocated%':>13} {'fragmented%':>12}{vs} {'seconds':>8}")
-    frames = []
     for n in names:
-        df, secs = results[n]
-        frames.append(df)
-        row = sim.summary_at(df, args.at).iloc[0]
+        cols, secs = results[n]
+        row = sim.medians_at(cols, args.at)
         rel = ""
         if fgd is not None:
-            rel = f" {100.0 * (row.unallocated_pct - fgd) / fgd:>+7.1f}%" if fgd > 0 else f" {'-':>8}"
-        print(f"{n:<16} {row.allocated_pct:>11.2f} {row.unallocated_pct:>13.2f} {row.fragmentation_pct:>12.2f}{rel}"
+            rel = f" {100.0 * (row['unallocated_pct'] - fgd) / fgd:>+7.1f}%" if fgd > 0 else f" {'-':>8}"
+        print(f"{n:<16} {row['allocated_pct']:>11.2f} {row['unallocated_pct']:>13.2f} {row['fragmentation_pct']:>12.2f}{rel}"
               f" {secs:>8.2f}", flush=True)
     if fgd is not None:
         print("vs FGD: change of unallocated GPU % relative to FGD's (negative = fewer GPUs left unallocated)")
@@ -257,16 +258,21 @@ def _cmd_replay(args: argparse.Namespace) -> int:
             with open(path, "w", encoding="utf-8") as f:
                 json.dump(doc, f)
             print(f"end state of {n} (seed {seeds[0]}) written to {path}")
-    if args.plot:
+    if args.plot or args.csv:
         import pandas as pd
 
-        sim.plot(pd.concat(frames), args.plot, title=f"{os.path.basename(args.pods)}, median over {len(seeds)} seeds")
-        print(f"plot written to {args.plot}")
-    if args.csv:
-        import pandas as pd
-
-        pd.concat(frames).to_csv(args.csv, index=False)
-        print(f"per-step metrics written to {args.csv}")
+        frames = []
+        for n in names:
+            df = pd.DataFrame(results[n][0])
+            df.insert(0, "policy", n)
+            frames.append(df)
+        if args.plot:
+            sim.plot(pd.concat(frames), args.plot,
+                     title=f"{os.path.basename(args.pods)}, median over {len(seeds)} seeds")
+            print(f"plot written to {args.plot}")
+        if args.csv:
+            pd.concat(frames).to_csv(args.csv, index=False)
+            print(f"per-step metrics written to {args.csv}")
     return 0
 
 
@@ -309,19 +315,40 @@ def _write_outputs(df, args: argparse.Namespace, what: str) -> None:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    from .sweeps import sweep
+    from .sweeps import dask_executor, repeat_nodes, sweep
 
     loaded = _load_trace_and_policies(args.nodes, args.pods, [p.strip() for p in args.policies.split(",") if p.strip()])
     if loaded is None:
         return 2
     nodes, pods, names = loaded
+    if args.scale < 1:
+        print(f"error: --scale {args.scale} must be at least 1", file=sys.stderr)
+        return 2
+    if args.workers < 1:
+        print(f"error: --workers {args.workers} must be at least 1", file=sys.stderr)
+        return 2
+    nodes = repeat_nodes(nodes, args.scale)
     size = args.size or len(nodes)
     if not 1 <= size <= len(nodes):
         print(f"error: --size {size} outside 1..{len(nodes)}", file=sys.stderr)
         return 2
     bar = _Progress("compare", args.quiet)
-    df = sweep({os.path.basename(args.pods): (nodes, pods)}, policies=names, seeds=args.seeds, cluster_sizes=[size],
-               inflation=args.inflation, progress=bar)
+    run = dict(policies=names, seeds=args.seeds, cluster_sizes=[size], inflation=args.inflation, progress=bar)
+    traces = {os.path.basename(args.pods): (nodes, pods)}
+    if args.scheduler:
+        try:
+            with dask_executor(None if args.scheduler == "local" else args.scheduler, workers=args.workers) as ex:
+                df = sweep(traces, executor=ex, **run)
+        except ImportError as e:
+            print(f"error: --scheduler needs dask.distributed (Debian: python3-distributed): {e}", file=sys.stderr)
+            return 2
+    elif args.workers > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(args.workers) as ex:
+            df = sweep(traces, executor=ex, **run)
+    else:
+        df = sweep(traces, **run)
     at = df[df.arrived_pct == args.at]
     g = at.groupby("policy", sort=False)
     table = g[["allocated_pct", "unallocated_pct", "fragmentation_pct"]].median()
@@ -479,6 +506,13 @@ def build_parser() -> argparse.ArgumentParser:
     cp.add_argument("--seeds", type=_parse_seeds, default=list(range(42, 45)), metavar="A-B",
                     help="seeds, e.g. 42-44 (default) or 1,2,5")
     cp.add_argument("--size", type=int, default=0, metavar="N", help="replay on N nodes spread over the node list")
+    cp.add_argument("--scale", type=int, default=1, metavar="K",
+                    help="repeat the node list K times (copies named NAME-rC) before --size applies (default 1)")
+    cp.add_argument("--workers", type=int, default=1, metavar="N",
+                    help="replay on N threads, or N LocalCluster workers with --scheduler local (default 1)")
+    cp.add_argument("--scheduler", default="", metavar="ADDRESS",
+                    help="run the replays on the dask cluster at ADDRESS (tcp://HOST:8786), or 'local' for a "
+                         "LocalCluster of --workers processes")
     cp.add_argument("--inflation", type=float, default=1.3, help="arrived demand target x GPU capacity (1.3)")
     cp.add_argument("--at", type=int, default=100, metavar="PCT", help="arrived-demand step to report (100)")
     cp.add_argument("--csv", default="", metavar="FILE", help="write every seed's per-step metrics as CSV")

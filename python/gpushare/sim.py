@@ -100,11 +100,50 @@ def replay(nodes: Sequence[SimNode], pods: Sequence[SimPod], policy: str = "FGD"
     """
     import pandas as pd
 
-    cols = _core.sim_replay(list(nodes), list(pods), str(policy), [int(s) for s in seeds], float(inflation),
-                            bool(shuffle), bool(timed), int(max_pct), False, _threads(threads))
-    df = pd.DataFrame(cols)
+    df = pd.DataFrame(replay_columns(nodes, pods, policy, seeds, inflation, timed=timed, shuffle=shuffle,
+                                     max_pct=max_pct, threads=threads))
     df.insert(0, "policy", str(policy))
     return df
+
+
+def replay_columns(nodes: Sequence[SimNode], pods: Sequence[SimPod], policy: str = "FGD",
+                   seeds: Iterable[int] = range(42, 52), inflation: float = 1.3, *, timed: bool = False,
+                   shuffle: bool = True, max_pct: int = 130, threads: int = 1):
+    """:func:`replay` without pandas: the same columns as a dict of lists (no ``policy`` column).
+
+    For callers that want to skip importing pandas (the ``gpushare replay`` command does, unless
+    it writes a CSV or a plot); ``pandas.DataFrame(replay_columns(...))`` is :func:`replay`'s
+    frame without its ``policy`` column.
+
+    Returns
+    -------
+    dict of str to list
+        ``seed``, ``arrived_pct``, ``allocated_pct``, ``unallocated_pct``, ``fragmentation_pct``,
+        ``frag_ratio_pct``, ``samples``, ``pods_submitted``, ``pods_placed``, ``pods_failed``: one
+        entry per seed and step, seeds in the given order.
+    """
+    return _core.sim_replay(list(nodes), list(pods), str(policy), [int(s) for s in seeds], float(inflation),
+                            bool(shuffle), bool(timed), int(max_pct), False, _threads(threads))
+
+
+def medians_at(cols, arrived_pct: int = 100):
+    """:func:`summary_at` for one policy's :func:`replay_columns`, without pandas.
+
+    Returns
+    -------
+    dict
+        ``allocated_pct``, ``unallocated_pct``, ``fragmentation_pct``: the median over seeds at
+        the step (NaN values skipped, as pandas does; NaN when no seed has data there).
+    """
+    import math
+
+    rows = [i for i, a in enumerate(cols["arrived_pct"]) if a == arrived_pct]
+    out = {}
+    for k in ("allocated_pct", "unallocated_pct", "fragmentation_pct"):
+        vals = sorted(cols[k][i] for i in rows if not math.isnan(cols[k][i]))
+        m = len(vals) // 2
+        out[k] = float("nan") if not vals else vals[m] if len(vals) % 2 else (vals[m - 1] + vals[m]) / 2
+    return out
 
 
 def _threads(threads: int) -> int:
@@ -325,5 +364,5 @@ def plot(df, path: str, title: str = "") -> None:
     plt.close(fig)
 
 
-__all__ = ["POLICIES", "SimNode", "SimPod", "final_state", "load_openb", "plot", "policies", "replay", "replay_tenants",
-           "snapshot", "summary_at", "tenant_quota"]
+__all__ = ["POLICIES", "SimNode", "SimPod", "final_state", "load_openb", "medians_at", "plot", "policies", "replay",
+           "replay_columns", "replay_tenants", "snapshot", "summary_at", "tenant_quota"]

@@ -16,6 +16,10 @@ Examples
 >>> with ThreadPoolExecutor(2) as ex:                                   # doctest: +SKIP
 ...     df = gs.sweep({"default": trace}, policies=["BestFit", "FGD"],
 ...                   seeds=range(42, 45), cluster_sizes=[400, 1213], executor=ex)
+
+On a dask cluster (``python3-distributed``): ``with dask_executor("tcp://10.0.0.5:8786") as ex:``
+(an existing scheduler) or ``with dask_executor(workers=2) as ex:`` (a LocalCluster on this
+machine), then ``sweep(..., executor=ex)``.
 """
 
 from __future__ import annotations
@@ -56,6 +60,78 @@ def subsample_nodes(nodes: Sequence[SimNode], count: int) -> List[SimNode]:
     if not 1 <= count <= n:
         raise ValueError(f"cluster size {count} outside 1..{n} (the trace has {n} nodes)")
     return [nodes[(i * n) // count] for i in range(count)]
+
+
+def repeat_nodes(nodes: Sequence[SimNode], times: int) -> List[SimNode]:
+    """The node list repeated ``times`` times: a cluster ``times`` x as large with the same mix.
+
+    Copy 0 keeps the original names (so ``times=1`` is the list itself); copy ``c`` > 0 names
+    its nodes ``<name>-r<c>``, so every name stays unique (the replay breaks score ties by a
+    per-seed order of the names).
+
+    Parameters
+    ----------
+    nodes : sequence of SimNode
+    times : int
+        At least 1.
+
+    Returns
+    -------
+    list of SimNode
+
+    Raises
+    ------
+    ValueError
+        If ``times`` is below 1.
+    """
+    if int(times) < 1:
+        raise ValueError(f"repeat_nodes: times must be >= 1, got {times}")
+    out: List[SimNode] = list(nodes)
+    for c in range(1, int(times)):
+        out.extend(SimNode(f"{n.name}-r{c}", n.cpu_milli, n.memory_mib, n.gpus, n.model) for n in nodes)
+    return out
+
+
+class dask_executor:
+    """A context manager giving a ``concurrent.futures``-style executor on a dask cluster.
+
+    Parameters
+    ----------
+    address : str, optional
+        The scheduler of an existing dask cluster (``tcp://HOST:8786``).  None starts a
+        ``LocalCluster`` of ``workers`` single-threaded worker processes on this machine
+        (closed on exit).
+    workers : int
+        Worker processes of the LocalCluster (ignored with ``address``).
+
+    Raises
+    ------
+    ImportError
+        If ``dask.distributed`` is not installed (Debian: ``python3-distributed``).
+    """
+
+    def __init__(self, address: Optional[str] = None, workers: int = 2) -> None:
+        self.address = address
+        self.workers = int(workers)
+        self._cluster = None
+        self._client = None
+
+    def __enter__(self):
+        from dask.distributed import Client, LocalCluster
+
+        if self.address:
+            self._client = Client(self.address)
+        else:
+            self._cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
+                                         dashboard_address=None, host="127.0.0.1")
+            self._client = Client(self._cluster)
+        return self._client.get_executor()
+
+    def __exit__(self, *exc) -> None:
+        if self._client is not None:
+            self._client.close()
+        if self._cluster is not None:
+            self._cluster.close()
 
 
 def _run_one(trace_name: str, nodes: Sequence[SimNode], pods: Sequence[SimPod], size: int, policy: str, seed: int,
@@ -148,4 +224,4 @@ def sweep(traces: Mapping[str, Trace], policies: Iterable[str] = ("BestFit", "FG
     return df.sort_values(list(KEYS) + ["arrived_pct"], kind="mergesort").reset_index(drop=True)
 
 
-__all__ = ["KEYS", "subsample_nodes", "sweep"]
+__all__ = ["KEYS", "dask_executor", "repeat_nodes", "subsample_nodes", "sweep"]

@@ -146,3 +146,43 @@ def test_readme_capacity_planning_example_runs():
     best = ns["df"][ns["df"].best].iloc[0]
     assert (best.node_type, best.nodes, best.cost_per_hour) == ("4xA10", 63, 567.0)  # as the README says
     assert best.unplaced_pct == pytest.approx(0.98, abs=0.005)
+
+
+def test_import_gpushare_loads_submodules_on_first_use():
+    code = ("import sys, gpushare as gs; assert 'gpushare.sizing' not in sys.modules; "
+            "assert 'dataclasses' not in sys.modules, 'gpushare imported dataclasses eagerly'; "
+            "assert gs.sweep is gs.sweeps.sweep and gs.NodeType is gs.sizing.NodeType; "
+            "assert gs.load_kueue is gs.quota.load_kueue and 'sim' in dir(gs); "
+            "import gpushare.sizing; print('ok')")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        gs.nope  # noqa: B018
+
+
+@needs_data
+def test_cli_replay_skips_pandas_unless_writing(tmp_path):
+    # pandas costs more to import than a 1x replay takes: the table needs no DataFrame.
+    base = ["replay", "--nodes", NODES, "--pods", PODS, "--policy", "FGD", "--seeds", "42-43"]
+    code = ("import sys; from gpushare import cli; rc = cli.main(sys.argv[1:]); "
+            "print('PANDAS' if 'pandas' in sys.modules else 'NOPANDAS'); sys.exit(rc)")
+    out = subprocess.run([sys.executable, "-c", code] + base, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert "NOPANDAS" in out.stdout
+    row = [line for line in out.stdout.splitlines() if line.startswith("FGD")][0].split()
+    # the same medians as the DataFrame path (sim.replay + sim.summary_at)
+    nodes, pods = sim.load_openb(NODES, PODS)
+    want = sim.summary_at(sim.replay(nodes, pods, policy="FGD", seeds=[42, 43]), 100).iloc[0]
+    assert [float(x) for x in row[1:4]] == [round(want.allocated_pct, 2), round(want.unallocated_pct, 2),
+                                             round(want.fragmentation_pct, 2)]
+    csv = tmp_path / "m.csv"
+    out = subprocess.run([sys.executable, "-c", code] + base + ["--csv", str(csv)], capture_output=True, text=True)
+    assert out.returncode == 0 and "PANDAS" in out.stdout.split() and csv.exists()
+
+
+def test_medians_at_matches_pandas_and_skips_nan():
+    cols = {"arrived_pct": [100, 100, 100, 100, 99], "allocated_pct": [1.0, 4.0, 2.0, float("nan"), 9.0],
+            "unallocated_pct": [3.0, 1.0, 2.0, 5.0, 0.0], "fragmentation_pct": [float("nan")] * 5}
+    m = sim.medians_at(cols, 100)
+    assert m["allocated_pct"] == 2.0 and m["unallocated_pct"] == 2.5
+    assert m["fragmentation_pct"] != m["fragmentation_pct"]  # NaN: no seed has data

@@ -90,3 +90,48 @@ def test_process_pool_equals_serial(traces):
     with ProcessPoolExecutor(max_workers=2) as ex:
         par = gs.sweep(small, policies=["FGD"], seeds=[5, 6], cluster_sizes=[50], max_pct=105, executor=ex)
     assert par.equals(serial)
+
+
+def test_repeat_nodes_names_and_validation(traces):
+    from gpushare.sweeps import repeat_nodes
+
+    nodes = traces["default"][0][:5]
+    rep = repeat_nodes(nodes, 3)
+    assert len(rep) == 15 and rep[:5] == list(nodes)
+    assert rep[5].name == nodes[0].name + "-r1" and rep[14].name == nodes[4].name + "-r2"
+    assert (rep[7].cpu_milli, rep[7].memory_mib, rep[7].gpus, rep[7].model) == \
+        (nodes[2].cpu_milli, nodes[2].memory_mib, nodes[2].gpus, nodes[2].model)
+    assert len({n.name for n in rep}) == 15
+    with pytest.raises(ValueError, match="times"):
+        repeat_nodes(nodes, 0)
+
+
+def test_cli_compare_scale_threads_and_local_dask_equal_serial(tmp_path, capsys):
+    from gpushare import cli
+
+    base = ["compare", "--nodes", NODES, "--pods", PODS, "--policies", "BestFit,FGD", "--seeds", "1-2",
+            "--scale", "2", "--size", "150", "-q"]
+    out = {}
+    for name, extra in (("serial", []), ("threads", ["--workers", "2"])):
+        assert cli.main(base + extra + ["--csv", str(tmp_path / f"{name}.csv")]) == 0
+        out[name] = (tmp_path / f"{name}.csv").read_text()
+    assert out["threads"] == out["serial"]
+    if pytest.importorskip("distributed"):
+        assert cli.main(base + ["--scheduler", "local", "--workers", "2", "--csv", str(tmp_path / "dask.csv")]) == 0
+        assert (tmp_path / "dask.csv").read_text() == out["serial"]
+    capsys.readouterr()
+    assert cli.main(base + ["--scale", "0"]) == 2
+    assert "--scale 0" in capsys.readouterr().err
+
+
+def test_cli_compare_on_an_existing_dask_scheduler(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    from gpushare import cli
+
+    base = ["compare", "--nodes", NODES, "--pods", PODS, "--policies", "FGD", "--seeds", "3-4", "--size", "90", "-q"]
+    assert cli.main(base + ["--csv", str(tmp_path / "serial.csv")]) == 0
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None,
+                                  protocol="tcp://", host="127.0.0.1") as cluster:
+        assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
+        assert cli.main(base + ["--scheduler", cluster.scheduler_address, "--csv", str(tmp_path / "d.csv")]) == 0
+    assert (tmp_path / "d.csv").read_text() == (tmp_path / "serial.csv").read_text()

@@ -10,8 +10,8 @@
 // A restarted service rebuilds it by observing the recovered pods again.
 //
 // Scores are cached per (node, request shape) and reused while the node's free CPU and GPU
-// milli and the learned target are unchanged and the adapt hook has not named the node (the
-// replay's cache, keyed by content instead of a version stamp).
+// milli and the learned target are unchanged and the adapt hook has not named the node (what
+// the replay's score trees re-score, sim/score_index.hpp, keyed by content instead).
 //
 // Ties: the highest points win; equal points go to the smaller node priority when one was set
 // (set_node_priority: the replay's per-seed priorities), else to the lowest node index.
@@ -249,7 +249,7 @@ class LivePolicy {
   }
 
   /// Run the policy's adapt hook on the live cluster; the nodes whose scores it changed get
-  /// re-scored (their epoch moves), as the replay drops their cache entries.
+  /// re-scored (their epoch moves), as the replay re-scores them in its score trees.
   void adapt_now(const Cluster& cluster) {
     std::vector<NodeState> nodes;
     nodes.reserve(cluster.size());

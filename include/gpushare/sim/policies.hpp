@@ -41,7 +41,9 @@ enum class GpuSelect {
 struct SimPolicy {
   std::string name;
   /// Raw score of placing `s` on feasible node `n`; may set *gpu for GPU-sharing pods (from_score).
-  /// Must depend only on (n, s, target) so the replay may cache it per node state.
+  /// The score must depend only on (n, s, target), and not on the order of the GPUs (only on
+  /// their milli left as a multiset; *gpu may), so the replay may keep it per node state
+  /// (sim/score_index.hpp).
   std::function<std::int64_t(const NodeState& n, const PodShape& s, const TargetWorkload& tw, int* gpu)> score;
   bool normalize = false;       ///< min-max normalise raw scores over the feasible nodes (integer)
   bool random_node = false;     ///< ignore scores: pick a feasible node uniformly at random

@@ -2,9 +2,11 @@
 // to 1.3x cluster GPU capacity, arrivals only, metrics per 1% of arrived demand) and a timed
 // mode that honours creation/deletion times.
 //
-// Fast by construction: each policy's raw score is cached per (node, pod shape) and stamped
-// with the node's version, so a pod only re-scores nodes that changed since that shape was last
-// scored; the cluster fragmentation is kept incrementally (only the changed node is recomputed).
+// Fast by construction: each policy's raw scores are kept per pod shape in a tournament tree over
+// the nodes in priority order (ScoreIndex, sim/score_index.hpp), so a decision is a descent of
+// about log2(nodes) steps and a pod only re-scores the nodes that changed since that shape was
+// last asked (memoised by node state when many change at once); the cluster fragmentation is
+// kept incrementally (only the changed node is recomputed).
 //
 // Faithful by construction: the random numbers come from GoRand (Go's math/rand) drawn in the
 // order the study's simulator draws them, so a seed submits the same pods in the same order with
@@ -36,6 +38,7 @@
 #include "gpushare/sim/learner.hpp"
 #include "gpushare/sim/openb.hpp"
 #include "gpushare/sim/policies.hpp"
+#include "gpushare/sim/score_index.hpp"
 #include "gpushare/sim/state.hpp"
 
 namespace gpushare {
@@ -80,8 +83,8 @@ struct StepMetrics {
   int rows = 0;                   ///< per-pod samples averaged in this step (0 = no data: NaN)
 };
 
-/// @brief How run() evaluates scores: `fast` caches per (node, shape) and updates the cluster
-/// fragmentation incrementally; `reference` is the straightforward loop (every feasible node
+/// @brief How run() evaluates scores: `fast` keeps per-shape score trees (ScoreIndex) and updates
+/// the cluster fragmentation incrementally; `reference` is the straightforward loop (every feasible node
 /// re-scored for every pod, cluster fragmentation summed over all nodes after every pod). Both
 /// make the same decisions; the reference exists for tests and the speed comparison.
 enum class Engine { fast, reference };
@@ -171,6 +174,18 @@ class Replayer {
       pods_.push_back(it);
     }
     if (!opt_.timed && opt_.resample) check_resampling_ends();
+    std::map<std::pair<uint32_t, int64_t>, uint32_t> kinds;
+    for (Item& it : pods_) {
+      auto ins = kinds.emplace(std::make_pair(it.shape_id, it.mem), uint32_t(kinds.size()));
+      it.tree = ins.first->second;
+    }
+    if (kinds.size() <= kMaxExactTrees) {
+      trees_.resize(kinds.size());
+      for (const auto& k : kinds) trees_[k.second] = {k.first.first, k.first.second};
+    } else {
+      for (uint32_t i = 0; i < uint32_t(shapes_.size()); ++i) trees_.push_back({i, std::numeric_limits<int64_t>::min()});
+      for (Item& it : pods_) it.tree = it.shape_id;
+    }
     target_ = TargetWorkload::from_pods(pods, opt_.target_coverage);
     // Node priority base order: by name.
     node_by_name_.resize(nodes_.size());
@@ -251,7 +266,16 @@ class Replayer {
   /// (docs/REPRODUCTION.md); 0..9 and 11..40 do not (checked on FGD, seeds 42 and 43).
   static constexpr int kDrawsBeforeNodePerm = 10;
 
-  struct Item { uint32_t shape_id = 0; int64_t mem = 0; int64_t create = -1; int64_t remove = -1; };
+  /// A trace pod: its shape, memory, times and score tree (ScoreIndex; trees_ names its request).
+  struct Item { uint32_t shape_id = 0; int64_t mem = 0; int64_t create = -1; int64_t remove = -1; uint32_t tree = 0; };
+
+  /// A score tree's request kind: a shape and the memory its leaves check (INT64_MIN: none, the
+  /// query checks it instead).
+  struct TreeKind { uint32_t shape_id; int64_t mem; };
+
+  /// Up to this many distinct (shape, memory) requests get a score tree each (openb's traces
+  /// have at most 151); beyond, one tree per shape and memory is checked at the query.
+  static constexpr size_t kMaxExactTrees = 2048;
 
   /// A submission (arrival) or a departure; at equal times departures come first, except a
   /// zero-length pod's own departure, which follows its arrival.
@@ -358,34 +382,33 @@ class Replayer {
     return events;
   }
 
-  /// The mutable state of one run: cluster, score cache, per-node fragmentation.
+  /// The mutable state of one run: cluster, score index, per-node fragmentation.
   struct RunState {
-    struct CacheEntry { uint32_t stamp = 0; int32_t gpu = -1; int64_t score = 0; };
     struct Placed { int64_t node = -1; int gpus[kMaxGpusPerNode] = {}; };
     const Replayer& r;
     const SimPolicy& policy;
     const bool fast;
     SimState st;
-    std::vector<CacheEntry> cache;  // [node * shapes + shape], valid when stamp == version + 1
+    ScoreIndex idx;          // fast engine: per-shape score trees, laid out on the first placement
+    bool idx_ready = false;
     std::vector<double> frag;
     double frag_sum = 0;
     std::vector<Placed> placed;     // timed mode only
     std::vector<uint32_t> feas;
     std::vector<int64_t> score;
-    // Online target workload (policies with learns_target): shape counts of the arrived pods,
-    // checked at 1, 256, 512, 1024 arrivals and then every 512; the target is rebuilt (and the
-    // score cache dropped) when the shape mix moved by more than 10% (total variation) since the
-    // last rebuild. Policies with an adapt hook also see the cluster every 0.25% of GPU capacity
-    // arrived and name the nodes to re-score. The cluster fragmentation metric keeps using the
-    // trace's target.
+    // Online target workload (policies with learns_target; WorkloadLearner, sim/learner.hpp, the
+    // same learner as the live path): shape counts of the arrived pods, checked at 1, 256, 512,
+    // 1024 arrivals and then every 512; the target is rebuilt (and the score index invalidated)
+    // when the shape mix moved by more than 10% (total variation) since the last rebuild.
+    // Policies with an adapt hook also see the cluster every 0.25% of GPU capacity arrived and
+    // name the nodes to re-score. The cluster fragmentation metric keeps using the trace's target.
     WorkloadLearner learner;
     std::vector<uint32_t> stale;
     int64_t last_pick = -1;          // node of the last placed pod
     uint32_t last_gpus = 0;          // its GPUs, as a bit mask
 
     RunState(const Replayer& rep, const SimPolicy& pol, Engine engine, size_t n_seq)
-        : r(rep), policy(pol), fast(engine == Engine::fast), st(rep.base_),
-          cache(fast ? rep.base_.size() * rep.shapes_.size() : 1), frag(rep.base_.size()),
+        : r(rep), policy(pol), fast(engine == Engine::fast), st(rep.base_), frag(rep.base_.size()),
           placed(rep.opt_.timed ? n_seq : 0), score(rep.base_.size()),
           learner(rep.opt_.target_coverage) {
       if (pol.learns_target) learner.resize(rep.shapes_.size());
@@ -403,29 +426,44 @@ class Replayer {
       frag_sum += (frag[i] = node_frag(st.node(i), r.target_));
     }
 
-    /// Raw policy score of node i for the shape, from the cache when the node is unchanged.
-    int64_t scored(size_t i, uint32_t shape_id, int* gpu) {
-      CacheEntry& c = cache[fast ? i * r.shapes_.size() + shape_id : 0];
-      const uint32_t stamp = st.node(i).version + 1;
-      if (!fast || c.stamp != stamp) {
-        int g = -1;
-        c.score = policy.score(st.node(i), r.shapes_[shape_id], policy.learns_target ? learner.learned : r.target_, &g);
-        c.gpu = g;
-        c.stamp = stamp;
-      }
-      if (gpu) *gpu = c.gpu;
-      return c.score;
+    const TargetWorkload& scoring_target() const { return policy.learns_target ? learner.learned : r.target_; }
+
+    /// The policy's raw score of node i for the shape (and, if `gpu`, its GPU for a sharing pod).
+    int64_t scored(size_t i, uint32_t shape_id, int* gpu) const {
+      int g = -1;
+      const int64_t v = policy.score(st.node(i), r.shapes_[shape_id], scoring_target(), &g);
+      if (gpu) *gpu = g;
+      return v;
+    }
+
+    /// Fast engine: lay out the score index on first use (it needs the run's node priorities).
+    void ready_index(const std::vector<uint32_t>& prio) {
+      if (idx_ready) return;
+      idx.reset(st, prio, r.trees_.size());
+      idx_ready = true;
+    }
+    /// Fast engine: node i changed (`changed`), or only its scores did.
+    void touch(size_t i, bool changed = true) {
+      if (idx_ready) idx.touch(st, i, changed);
+    }
+    /// Fast engine: the score tree of the item's request brought up to date.
+    void sync_index(const Item& it) {
+      const PodShape& s = r.shapes_[it.shape_id];
+      idx.sync(st, it.tree, s, r.trees_[it.tree].mem,
+               [&](size_t i) { return policy.score(st.node(i), s, scoring_target(), nullptr); });
     }
 
     /// Highest (normalised) score wins; ties go to the smaller node priority.
-    size_t choose_node(uint32_t shape_id, const std::vector<uint32_t>& prio, GoRand& rng) {
+    size_t choose_node(const Item& it, const std::vector<uint32_t>& prio, GoRand& rng) {
+      const uint32_t shape_id = it.shape_id;
       if (feas.size() == 1) return feas[0];  // chosen without scoring (or drawing), as in the study
       // Random: rand.Intn over the feasible nodes, here in node order; the study's list is in the
       // order its parallel filter finished, so the same draw may name another node there.
       if (policy.random_node) return feas[size_t(rng.intn(int64_t(feas.size())))];
+      if (fast) sync_index(it);
       int64_t lo = std::numeric_limits<int64_t>::max(), hi = std::numeric_limits<int64_t>::min();
       for (uint32_t i : feas) {
-        score[i] = scored(i, shape_id, nullptr);
+        score[i] = fast ? idx.score(it.tree, i) : scored(i, shape_id, nullptr);
         lo = std::min(lo, score[i]);
         hi = std::max(hi, score[i]);
       }
@@ -464,7 +502,7 @@ class Replayer {
     void observe(uint32_t shape_id) {
       if (!learner.observe(r.shapes_, shape_id)) return;
       if (policy.adapt) policy.adapt(st, r.shapes_, learner.seen, learner.learned, stale);  // all re-scored below
-      for (auto& c : cache) c.stamp = 0;
+      idx.invalidate_all();
     }
 
     /// Let an adapting policy look at the cluster every 0.25% of GPU capacity arrived.
@@ -473,8 +511,7 @@ class Replayer {
       stale.clear();
       policy.adapt(st, r.shapes_, learner.seen, learner.learned, stale);
       if (!fast) return;
-      for (uint32_t i : stale)
-        for (size_t k = 0; k < r.shapes_.size(); ++k) cache[i * r.shapes_.size() + k].stamp = 0;
+      for (uint32_t i : stale) touch(i, false);
     }
 
     /// Submit one pod; false when no node can take it (it stays unallocated).
@@ -498,6 +535,22 @@ class Replayer {
       // for a pod that fits nowhere, rand.Int31n(node count) (the preemption pass's start
       // offset). They change no decision here; they keep Random's later draws on Go's stream.
       rng.intn(100);
+      if (fast && !policy.random_node && only_model < 0) {
+        // The feasible node with the highest raw score, the smallest priority among equals: min-max
+        // normalisation (BestFit) keeps that node on top, since (v - lo) * 100 / (hi - lo) reaches
+        // 100 only at v = hi and is 0 for all when hi = lo.
+        ready_index(prio);
+        const int64_t best = idx.best(st, it.tree, s, r.trees_[it.tree].mem, it.mem, [&](size_t i) {
+          return policy.score(st.node(i), s, scoring_target(), nullptr);
+        });
+        if (best < 0) {
+          rng.int31n(int32_t(st.size()));
+          return false;
+        }
+        commit(seq_pos, size_t(best), it, rng);
+        return true;
+      }
+      if (fast) ready_index(prio);
       feas.clear();
       for (size_t i = 0; i < st.size(); ++i)
         if (fits(st.node(i), s, it.mem) && (only_model < 0 || st.node(i).model == only_model)) feas.push_back(uint32_t(i));
@@ -505,19 +558,24 @@ class Replayer {
         rng.int31n(int32_t(st.size()));
         return false;
       }
-      const size_t pick = choose_node(it.shape_id, prio, rng);
+      commit(seq_pos, choose_node(it, prio, rng), it, rng);
+      return true;
+    }
+
+    /// Put the pod on the chosen node: its GPUs, the state, the fragmentation, the index.
+    void commit(size_t seq_pos, size_t pick, const Item& it, GoRand& rng) {
       int ids[kMaxGpusPerNode] = {};
       choose_gpus(pick, it.shape_id, rng, ids);
-      st.place(pick, s, it.mem, ids);
+      st.place(pick, r.shapes_[it.shape_id], it.mem, ids);
       refrag(pick);
+      touch(pick);
       last_pick = int64_t(pick);
       last_gpus = 0;
-      for (int k = 0; k < s.num; ++k) last_gpus |= 1u << ids[k];
+      for (int k = 0; k < r.shapes_[it.shape_id].num; ++k) last_gpus |= 1u << ids[k];
       if (!placed.empty()) {
         placed[seq_pos].node = int64_t(pick);
         std::copy(ids, ids + kMaxGpusPerNode, placed[seq_pos].gpus);
       }
-      return true;
     }
 
     void depart(size_t seq_pos, const Item& it) {
@@ -525,6 +583,7 @@ class Replayer {
       if (pl.node < 0) return;
       st.remove(size_t(pl.node), r.shapes_[it.shape_id], it.mem, pl.gpus);
       refrag(size_t(pl.node));
+      touch(size_t(pl.node));
       pl.node = -1;
     }
   };
@@ -590,6 +649,7 @@ class Replayer {
   SimState base_;
   std::vector<Item> pods_;
   std::vector<PodShape> shapes_;
+  std::vector<TreeKind> trees_;
   std::map<std::tuple<int64_t, int, int, uint32_t>, uint32_t> shape_ids_;
   TargetWorkload target_;
   std::vector<size_t> node_by_name_;
