@@ -22,11 +22,12 @@ Every real schedule gives a feasible point (count its pods per class; each GPU's
 largest first, are a path), so the optimum, and the solver's dual bound when it stops early,
 bound every policy. The bound reported is C - (dual bound), with the solver's status.
 
-The packing: the solver's integer point is an assignment of counts to classes; it is realised
-on the real nodes (first fit, multi-GPU pods first, sharing pods as the arc-flow's GPU
-patterns, every node checked for CPU, memory, GPUs and model) and the pods that cannot be
-realised are left out. What it allocates is achievable offline, so C minus it is at least the
-optimum. It ignores arrival order and the protocol's rule that a pod that fits is placed.
+The packing: the solver's point says how many pods of each shape to place (rounded down). Those
+pods are submitted once through the simulator in arrival order, then the ones it left out
+(bench/arrived_pods --once, policy best), and also packed best-fit-decreasing on the real nodes
+(packing()); the better of the two is reported. Every placement checks CPU, memory, GPUs and
+model, so what it allocates is achievable offline and C minus it is at least the optimum. It
+ignores arrival order and the protocol's rule that a pod that fits is placed.
 
     /usr/bin/python3 bench/lp_bound.py ../shared/data/openb default --seeds 42-51
 """
