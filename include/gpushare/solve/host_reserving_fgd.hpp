@@ -179,7 +179,9 @@ inline void adapt_host_reservation(const SimState& st, const std::vector<PodShap
   std::map<std::tuple<int, int, uint32_t, uint64_t>, Group> groups;
   for (size_t i = 0; i < arrived.size() && i < shapes.size(); ++i) {
     const PodShape& t = shapes[i];
-    if (arrived[i] == 0 || t.num < 2) continue;  // only tasks that need several GPUs of one node
+    // Tasks that need several GPUs of one node, and tasks pinned to GPU models (whatever their
+    // size: their hosts are a subset of the cluster that other tasks may take first).
+    if (arrived[i] == 0 || (t.num < 2 && t.spec_mask == 0)) continue;
     uint64_t hosts = 0;  // node types (the first 64) that could host t when empty
     for (size_t k = 0; k < types.size() && k < 64; ++k)
       if (std::get<0>(types[k]) >= t.cpu && std::get<1>(types[k]) >= t.num && t.accepts_model(std::get<2>(types[k])))
