@@ -16,7 +16,7 @@ DATA ?= ../shared/data
 DEB_PACKAGES := cmake g++ make pkg-config libeigen3-dev pybind11-dev python3-pybind11 catch2 libbenchmark-dev \
   nlohmann-json3-dev libcpp-httplib-dev libssl-dev libyaml-cpp-dev openssl python3-dev python3-venv python3-pip python3-setuptools \
   python3-wheel python3-numpy python3-pandas python3-matplotlib python3-pytest python3-hypothesis \
-  python3-nbclient python3-nbformat python3-ipykernel python3-notebook python3-dask python3-distributed \
+  python3-nbclient python3-nbformat python3-ipykernel python3-notebook python3-dask python3-distributed python3-scipy \
   python3-yaml etcd-server libgrpc++-dev protobuf-compiler protobuf-compiler-grpc chromium
 
 .PHONY: all deps build build-asan build-fuzz python notebook test test-cpp test-asan test-python test-e2e kube demo quickstart bench fuzz clean

@@ -34,6 +34,15 @@ size (--pods CSV | --mix JSON) --node-type NAME:MODEL:GPUS:CPU_MILLI:MEMORY_MIB:
     Find the cheapest cluster of one node type meeting the target (``gpushare.size_cluster``);
     prints every configuration tried and the answer. Exit status 1 if no type meets the target.
 
+variants list | make --pods CSV --nodes CSV --set DIM=LEVEL ... --out-pods CSV --out-nodes CSV [--seed S]
+         | grid --pods CSV --nodes CSV --out DIR [--seed S] [--small]
+         | compare --dir DIR [--policies FGD,best] [--seeds 42-51]
+    Workload variants of an openb trace (``gpushare.sim.variants``, docs/VARIANTS.md): list the
+    dimensions, write one variant, write the standard grid (or the small CI grid) with a
+    manifest, or replay two policies on every variant of a grid directory and print, per
+    variant, the medians at 100% arrived and the worst gap over 80..100%. Exit status 2 on
+    bad input (unknown dimension, level out of range, unreadable file).
+
 Long runs draw a progress bar on stderr when it is a terminal (``--quiet`` turns it off).
 """
 
@@ -463,6 +472,79 @@ def _cmd_size(args: argparse.Namespace) -> int:
     return 0
 
 
+def _parse_level(text: str):
+    dim, sep, level = text.partition("=")
+    if not sep:
+        raise argparse.ArgumentTypeError(f"--set: expected DIMENSION=LEVEL, got {text!r}")
+    try:
+        return dim.strip(), float(level)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--set {dim}: level {level!r} is not a number") from None
+
+
+def _cmd_variants(args: argparse.Namespace) -> int:
+    from .sim import variants as V
+
+    try:
+        if args.action == "list":
+            for name, (what, cols, _) in V.DIMENSIONS.items():
+                print(f"{name:<14} {what}  [changes: {', '.join(cols)}]")
+            return 0
+        if not args.pods or not args.nodes:
+            print(f"gpushare variants {args.action}: --pods and --nodes are required", file=sys.stderr)
+            return 2
+        if args.action in ("make", "grid"):
+            pods, nodes = V.read_pods(args.pods), V.read_nodes(args.nodes)
+        if args.action == "make":
+            if not args.out_pods or not args.out_nodes:
+                print("gpushare variants make: --out-pods and --out-nodes are required", file=sys.stderr)
+                return 2
+            variant = dict(args.set or [])
+            p2, n2 = V.make_variant(pods, nodes, variant, args.seed)
+            V.write_pods(p2, args.out_pods)
+            V.write_nodes(n2, args.out_nodes)
+            d = V.describe(p2, n2)
+            print(f"{V.variant_name(variant)}: " + ", ".join(f"{k} {v:.4g}" for k, v in d.items()))
+            return 0
+        if args.action == "grid":
+            if not args.out:
+                print("gpushare variants grid: --out is required", file=sys.stderr)
+                return 2
+            m = V.write_grid(pods, nodes, args.out, V.SMALL_GRID if args.small else V.GRID, args.seed)
+            print(f"{len(m)} variants written to {args.out} (manifest.json)")
+            return 0
+    except (V.VariantError, OSError) as e:
+        print(f"gpushare variants {args.action}: {e}", file=sys.stderr)
+        return 2
+    return 2
+
+
+def _cmd_variants_compare(args: argparse.Namespace) -> int:
+    from . import sim
+    from .sim import variants as V
+
+    try:
+        with open(os.path.join(args.dir, "manifest.json")) as f:
+            manifest = json.load(f)
+    except (OSError, ValueError) as e:
+        print(f"gpushare variants compare: {args.dir}/manifest.json: {e}", file=sys.stderr)
+        return 2
+    names = [n.strip() for n in args.policies.split(",") if n.strip()]
+    if len(names) != 2:
+        print(f"gpushare variants compare: --policies needs two names, got {args.policies!r}", file=sys.stderr)
+        return 2
+    print(f"{'variant':<44} {names[0]:>8} {names[1]:>8} {'diff':>7} {'worst gap 80..100%':>19}")
+    behind = 0
+    for e in manifest:
+        nodes, pods = sim.load_openb(e["nodes"], e["pods"])
+        r = V.compare(nodes, pods, names[0], names[1], args.seeds)
+        behind += r["diff100"] > 0 or r["worst_gap"] > 0.05
+        print(f"{e['name']:<44} {r['a100']:8.2f} {r['b100']:8.2f} {r['diff100']:+7.2f} "
+              f"{r['worst_gap']:+8.2f} (at {r['worst_at']}%)", flush=True)
+    print(f"{names[1]} behind {names[0]} (at 100%, or by more than 0.05 over 80..100%) on {behind} of {len(manifest)}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="gpushare", description="GPU-sharing placement, simulation and conformance tools.")
     p.add_argument("--version", action="version", version=f"gpushare {_core.__version__}")
@@ -549,6 +631,20 @@ def build_parser() -> argparse.ArgumentParser:
     sz.add_argument("--plot", default="", metavar="PNG", help="plot cost against unplaced %%")
     sz.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
     sz.set_defaults(func=_cmd_size)
+    v = sub.add_parser("variants", help="workload variants of an openb trace (docs/VARIANTS.md)")
+    v.add_argument("action", choices=["list", "make", "grid", "compare"])
+    v.add_argument("--pods", metavar="CSV", help="openb pod list (make, grid)")
+    v.add_argument("--nodes", metavar="CSV", help="openb node list (make, grid)")
+    v.add_argument("--set", type=_parse_level, action="append", metavar="DIM=LEVEL", help="a dimension's level (make)")
+    v.add_argument("--seed", type=int, default=0, help="variant seed (0)")
+    v.add_argument("--out-pods", metavar="CSV", help="where make writes the pods")
+    v.add_argument("--out-nodes", metavar="CSV", help="where make writes the nodes")
+    v.add_argument("--out", metavar="DIR", help="where grid writes the variants and manifest.json")
+    v.add_argument("--small", action="store_true", help="grid: the small CI grid instead of the standard one")
+    v.add_argument("--dir", metavar="DIR", help="compare: a grid directory")
+    v.add_argument("--policies", default="FGD,best", metavar="A,B", help="compare: two policies (FGD,best)")
+    v.add_argument("--seeds", type=_parse_seeds, default=list(range(42, 52)), metavar="A-B", help="compare: seeds")
+    v.set_defaults(func=lambda a: _cmd_variants_compare(a) if a.action == "compare" else _cmd_variants(a))
     return p
 
 

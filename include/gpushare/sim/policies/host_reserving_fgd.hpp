@@ -135,7 +135,7 @@ struct HostReservingMeasure {
 /// Everything comes from the cluster state and the pods that have arrived:
 ///  - R, the pods still to come before the cluster is full: idle GPU milli over the mean GPU
 ///    request per arrived pod, or idle CPU over the mean CPU request, whichever is smaller;
-///  - per group of multi-GPU shapes (same GPU request and model constraint, hosted by the same
+///  - per group of multi-GPU shapes and of model-pinned shapes (same GPU request and model constraint, hosted by the same
 ///    node types — (CPU capacity, GPU count, model) — when empty; the group stands for its most
 ///    CPU-hungry member), the expected arrivals A = R x its share of the arrived pods, and K,
 ///    the placements of it the nodes still offer (copies_that_fit summed over nodes);
@@ -145,7 +145,10 @@ struct HostReservingMeasure {
 /// CPU-only one, can take away a whole 8-GPU host, while whatever one-GPU placements a task
 /// takes away it takes away about equally on every node; that general filling up is what the
 /// fragmentation and stranding terms already weigh (protecting one-GPU shapes too was tried:
-/// it cost 0.3 points at 100% arrived on cpu250, docs/BEST_POLICY.md).
+/// it cost 0.3 points at 100% arrived on cpu250, docs/BEST_POLICY.md). The exception is a
+/// task pinned to GPU models: its hosts are a subset of the cluster that unpinned tasks may
+/// fill first, so pinned shapes of any size are protected too (without that, the variant with
+/// 30% of the pods pinned uniformly over the models was 2.5 points behind FGD).
 /// Pressures are rounded to 1/50 so that the score cache survives small moves; the nodes that
 /// can host a shape whose value changed are appended to `stale`. Also fills tw.gpu_classes and
 /// tw.cpu_per_gpu_milli when the target was just rebuilt.
@@ -179,7 +182,9 @@ inline void adapt_host_reservation(const SimState& st, const std::vector<PodShap
   std::map<std::tuple<int, int, uint32_t, uint64_t>, Group> groups;
   for (size_t i = 0; i < arrived.size() && i < shapes.size(); ++i) {
     const PodShape& t = shapes[i];
-    if (arrived[i] == 0 || t.num < 2) continue;  // only tasks that need several GPUs of one node
+    // Tasks that need several GPUs of one node, and tasks pinned to GPU models (whatever their
+    // size: their hosts are a subset of the cluster that other tasks may take first).
+    if (arrived[i] == 0 || (t.num < 2 && t.spec_mask == 0)) continue;
     uint64_t hosts = 0;  // node types (the first 64) that could host t when empty
     for (size_t k = 0; k < types.size() && k < 64; ++k)
       if (std::get<0>(types[k]) >= t.cpu && std::get<1>(types[k]) >= t.num && t.accepts_model(std::get<2>(types[k])))

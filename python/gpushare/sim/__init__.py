@@ -22,8 +22,8 @@ from __future__ import annotations
 
 from typing import Iterable, List, Optional, Sequence, Tuple
 
-from . import _core
-from ._core import SimNode, SimPod
+from .. import _core
+from .._core import SimNode, SimPod
 
 #: The study's six policies, in the study's order.
 POLICIES: Tuple[str, ...] = ("Random", "DotProd", "GpuClustering", "GpuPacking", "BestFit", "FGD")
