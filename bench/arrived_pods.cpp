@@ -21,6 +21,7 @@
 #include <tuple>
 #include <vector>
 
+#include "gpushare/catalogue.hpp"
 #include "gpushare/sim/go_rand.hpp"
 #include "gpushare/sim/replay.hpp"
 

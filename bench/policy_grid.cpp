@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "gpushare/catalogue.hpp"
 #include "gpushare/sim/replay.hpp"
 
 int main(int argc, char** argv) {
@@ -28,7 +29,13 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: policy_grid NODE_CSV FIRST_SEED N_SEEDS POLICY_A POLICY_B POD_CSV[@NODE_CSV]...\n");
     return 2;
   }
-  // Experimental variants (diagnosis only).
+  // Experimental variants (diagnosis only): kept here, not in the catalogue.
+  std::map<std::string, SimPolicy> experimental;
+  auto register_sim_policy = [&](SimPolicy p) { experimental.emplace(p.name, std::move(p)); };
+  auto lookup = [&](const std::string& name) -> const SimPolicy& {
+    auto it = experimental.find(name);
+    return it != experimental.end() ? it->second : gpushare::sim::sim_policy(name);
+  };
   register_sim_policy({"X_learned_fgd", [](const NodeState& n, const PodShape& s, const TargetWorkload& tw, int* g) {
                          auto f = [&](int64_t c, const int16_t* l, int k, int m) { return node_frag(c, l, k, m, tw); };
                          return gradient_score(n, s, f, detail::gradient_points, g);
@@ -86,8 +93,8 @@ int main(int argc, char** argv) {
                        }, false, false, GpuSelect::from_score, "", false});
   const auto nodes = load_openb_nodes(argv[1]);
   const int first = std::stoi(argv[2]), count = std::stoi(argv[3]);
-  const SimPolicy& a = sim_policy(argv[4]);
-  const SimPolicy& b = sim_policy(argv[5]);
+  const SimPolicy& a = lookup(argv[4]);
+  const SimPolicy& b = lookup(argv[5]);
   std::printf("file\t%s\t%s\tdiff100\tworst_gap\tworst_at\n", argv[4], argv[5]);
   for (int f = 6; f < argc; ++f) {
     std::string arg = argv[f], node_csv;
