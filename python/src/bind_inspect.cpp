@@ -1,6 +1,7 @@
 // Python binding of the inspect document (gpushare/k8s/inspect.hpp), the cluster view page
 // (gpushare/k8s/cluster_view.hpp) and a replay's end state as an inspect document
 // (gpushare/k8s/inspect_snapshot.hpp).
+#include <gpushare/catalogue.hpp>
 #include <gpushare/k8s/cluster_view.hpp>
 #include <gpushare/k8s/inspect.hpp>
 #include <gpushare/k8s/inspect_snapshot.hpp>
