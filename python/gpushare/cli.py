@@ -188,11 +188,9 @@ def _non_negative(text: str) -> int:
 
 def _sim_policy_names() -> List[str]:
     """Every name and alias the simulator accepts, from the policy catalogue."""
-    out: List[str] = []
-    for row in _core.policies():
-        if row["simulator"] is not None:
-            out += [row["name"], *row["aliases"]]
-    return out
+    from . import sim
+
+    return sim.accepted_names()
 
 
 def _policy_help(simulator: bool) -> str:

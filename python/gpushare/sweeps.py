@@ -190,7 +190,7 @@ def sweep(traces: Mapping[str, Trace], policies: Iterable[str] = ("BestFit", "FG
 
     pols = [str(p) for p in policies]
     seed_list = [int(s) for s in seeds]
-    known = set(sim.policies())
+    known = set(sim.accepted_names())  # labels, catalogue names and aliases ("best", "fgd")
     for p in pols:
         if p not in known:
             from ._core import NotFoundError

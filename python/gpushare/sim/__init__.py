@@ -41,6 +41,21 @@ def policies() -> List[str]:
     return list(_core.sim_policy_names())
 
 
+def accepted_names() -> List[str]:
+    """Every name and alias the simulator accepts (``policies()`` labels, the catalogue's
+    kebab-case names and their aliases), from the policy catalogue.
+
+    Returns
+    -------
+    list of str
+    """
+    out: List[str] = []
+    for row in _core.policies():
+        if row["simulator"] is not None:
+            out += [row["name"], *row["aliases"]]
+    return out
+
+
 def load_openb(node_csv: str, pod_csv: str) -> Tuple[List[SimNode], List[SimPod]]:
     """Load an openb node list and pod list (11-column or 5-column variants).
 
@@ -364,5 +379,5 @@ def plot(df, path: str, title: str = "") -> None:
     plt.close(fig)
 
 
-__all__ = ["POLICIES", "SimNode", "SimPod", "final_state", "load_openb", "medians_at", "plot", "policies", "replay",
+__all__ = ["POLICIES", "SimNode", "SimPod", "accepted_names", "final_state", "load_openb", "medians_at", "plot", "policies", "replay",
            "replay_columns", "replay_tenants", "snapshot", "summary_at", "tenant_quota"]
