@@ -293,13 +293,30 @@ current-context: {name}@e2e
         path.write_text(text)
         return path
 
-    def service_account_kubeconfig(self, namespace: str, name: str, seconds: int = 3600) -> Path:
-        """A kubeconfig with a TokenRequest token of ServiceAccount namespace/name (which must
-        exist): the identity the deploy/ manifests give the extender, RBAC included."""
+    def service_account_token(self, namespace: str, name: str, seconds: int = 3600) -> str:
+        """A TokenRequest token of ServiceAccount namespace/name (which must exist)."""
         tr = self.create(f"/api/v1/namespaces/{namespace}/serviceaccounts/{name}/token",
                          {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
                           "spec": {"audiences": ["https://kubernetes.default.svc"], "expirationSeconds": seconds}})
-        return self.kubeconfig(f"sa-{namespace}-{name}", token=tr["status"]["token"])
+        return tr["status"]["token"]
+
+    def service_account_kubeconfig(self, namespace: str, name: str, seconds: int = 3600) -> Path:
+        """A kubeconfig with a TokenRequest token of ServiceAccount namespace/name (which must
+        exist): the identity the deploy/ manifests give the extender, RBAC included."""
+        return self.kubeconfig(f"sa-{namespace}-{name}", token=self.service_account_token(namespace, name, seconds))
+
+    def allowed(self, token: str, verb: str, resource: str, namespace: str = "", group: str = "",
+                subresource: str = "") -> bool:
+        """Asks the API server (SelfSubjectAccessReview, as the holder of `token`) whether it may."""
+        attrs = {"verb": verb, "resource": resource, "group": group}
+        if namespace:
+            attrs["namespace"] = namespace
+        if subresource:
+            attrs["subresource"] = subresource
+        r = self.request("POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+                         {"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
+                          "spec": {"resourceAttributes": attrs}}, token=token)
+        return r["status"]["allowed"]
 
     # ---------------------------------------------------------------- client
     def _ssl(self) -> ssl.SSLContext:
@@ -355,6 +372,19 @@ current-context: {name}@e2e
     def create_object(self, obj: Dict[str, Any], namespace: str = "default") -> Any:
         """Creates one object at the REST path its apiVersion/kind name."""
         return self.create(collection_path(obj, namespace), obj)
+
+    def ensure_object(self, obj: Dict[str, Any], namespace: str = "default") -> None:
+        """Creates one object unless it exists already (409), as ``kubectl create`` run twice."""
+        try:
+            self.create_object(obj, namespace)
+        except ApiError as e:
+            if e.status != 409:
+                raise
+
+    def ensure_file(self, path: Path, namespace: str = "default") -> None:
+        """ensure_object for every object of a manifest file."""
+        for obj in load_manifest(path):
+            self.ensure_object(obj, namespace)
 
     # ---------------------------------------------------------------- nodes and pods
     def create_node(self, node: Dict[str, Any]) -> Any:

@@ -3,11 +3,10 @@ ServiceAccount may do exactly what the extender does (RBAC checked by the API se
 the scheduler configurations that v1.20 can read are read by the real kube-scheduler."""
 import json
 import re
-from pathlib import Path
 
 import pytest
 
-from kubecluster import REPO, ApiError, free_port, load_manifest
+from kubecluster import REPO, free_port, load_manifest
 
 DEPLOY = REPO / "deploy"
 
@@ -16,64 +15,33 @@ DEPLOY = REPO / "deploy"
 def applied(kube):
     """deploy/extender applied once per session's control plane (re-applying reports 409)."""
     for f in sorted((DEPLOY / "extender").glob("*.yaml")):
-        for obj in load_manifest(f):
-            try:
-                kube.create_object(obj)
-            except ApiError as e:
-                if e.status != 409:
-                    raise
+        kube.ensure_file(f)
     return kube
 
 
 def test_every_manifest_is_accepted(applied):
     kube = applied
-    for f in sorted((DEPLOY / "scheduler").glob("secondary-scheduler.yaml")):
-        for obj in load_manifest(f):
-            try:
-                kube.create_object(obj)
-            except ApiError as e:
-                if e.status != 409:
-                    raise
+    kube.ensure_file(DEPLOY / "scheduler" / "secondary-scheduler.yaml")
     dep = kube.get("/apis/apps/v1/namespaces/kube-system/deployments/gpushare-scheduler-extender")
     assert dep["spec"]["template"]["spec"]["serviceAccountName"] == "gpushare-scheduler-extender"
     assert kube.get("/api/v1/namespaces/kube-system/services/gpushare-scheduler-extender")["spec"]["ports"][0]["port"] == 39999
 
 
-def _sa_token(kube):
-    tr = kube.create("/api/v1/namespaces/kube-system/serviceaccounts/gpushare-scheduler-extender/token",
-                     {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
-                      "spec": {"audiences": ["https://kubernetes.default.svc"], "expirationSeconds": 600}})
-    return tr["status"]["token"]
-
-
-def _allowed(kube, token, verb, resource, namespace="", group="", subresource=""):
-    """Asks the API server (SelfSubjectAccessReview, as the ServiceAccount) whether it may."""
-    attrs = {"verb": verb, "resource": resource, "group": group}
-    if namespace:
-        attrs["namespace"] = namespace
-    if subresource:
-        attrs["subresource"] = subresource
-    r = kube.request("POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
-                     {"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
-                      "spec": {"resourceAttributes": attrs}}, token=token)
-    return r["status"]["allowed"]
-
-
 def test_extender_service_account_has_exactly_what_it_needs(applied):
     kube = applied
-    tok = _sa_token(kube)
+    tok = kube.service_account_token("kube-system", "gpushare-scheduler-extender", 600)
     for verb in ("get", "list", "watch"):
-        assert _allowed(kube, tok, verb, "nodes")
-        assert _allowed(kube, tok, verb, "pods", "team-a")
-    assert _allowed(kube, tok, "patch", "pods", "team-a")
-    assert _allowed(kube, tok, "create", "pods", "team-a", subresource="binding")
-    assert _allowed(kube, tok, "create", "leases", "kube-system", group="coordination.k8s.io")
-    assert _allowed(kube, tok, "update", "leases", "kube-system", group="coordination.k8s.io")
+        assert kube.allowed(tok, verb, "nodes")
+        assert kube.allowed(tok, verb, "pods", "team-a")
+    assert kube.allowed(tok, "patch", "pods", "team-a")
+    assert kube.allowed(tok, "create", "pods", "team-a", subresource="binding")
+    assert kube.allowed(tok, "create", "leases", "kube-system", group="coordination.k8s.io")
+    assert kube.allowed(tok, "update", "leases", "kube-system", group="coordination.k8s.io")
     # and no more: no writes to nodes, no deleting pods, no leases outside kube-system, no secrets
-    assert not _allowed(kube, tok, "patch", "nodes")
-    assert not _allowed(kube, tok, "delete", "pods", "team-a")
-    assert not _allowed(kube, tok, "create", "leases", "default", group="coordination.k8s.io")
-    assert not _allowed(kube, tok, "get", "secrets", "kube-system")
+    assert not kube.allowed(tok, "patch", "nodes")
+    assert not kube.allowed(tok, "delete", "pods", "team-a")
+    assert not kube.allowed(tok, "create", "leases", "default", group="coordination.k8s.io")
+    assert not kube.allowed(tok, "get", "secrets", "kube-system")
     # the token really works for a list (the informers' first call)
     kube.request("GET", "/api/v1/pods?limit=1", token=tok)
 

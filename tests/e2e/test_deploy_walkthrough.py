@@ -2,13 +2,10 @@
 deploy/extender/deployment.yaml under the ServiceAccount of deploy/extender/rbac.yaml (its RBAC,
 not an admin's), kube-scheduler runs with deploy/scheduler/kube-scheduler-config-v1beta1.yaml,
 and a GPU pod ends up bound to the right node with the Aliyun annotations."""
-import subprocess
 import urllib.request
 
-import pytest
-
 from conftest import build_dir
-from kubecluster import REPO, ApiError, free_port, load_manifest
+from kubecluster import REPO, free_port, load_manifest
 
 DEPLOY = REPO / "deploy"
 GIB = 1024
@@ -33,23 +30,14 @@ def gpu_pod(name, gib):
                                      "resources": {"limits": {"aliyun.com/gpu-mem": str(gib)}}}]}}
 
 
-def apply_all(kube, path):
-    for obj in load_manifest(path):
-        try:
-            kube.create_object(obj)
-        except ApiError as e:
-            if e.status != 409:
-                raise
-
-
 def deployment_args():
     dep = [o for o in load_manifest(DEPLOY / "extender" / "deployment.yaml") if o["kind"] == "Deployment"][0]
     return dep["spec"]["template"]["spec"]["containers"][0]["args"]
 
 
 def test_deploy_walkthrough_binds_a_gpu_pod(kube):
-    apply_all(kube, DEPLOY / "extender" / "rbac.yaml")
-    apply_all(kube, DEPLOY / "extender" / "deployment.yaml")
+    kube.ensure_file(DEPLOY / "extender" / "rbac.yaml")
+    kube.ensure_file(DEPLOY / "extender" / "deployment.yaml")
     kc = kube.service_account_kubeconfig("kube-system", "gpushare-scheduler-extender")
     port = free_port()
     # The Deployment's own arguments; only where it listens changes (loopback, a free port), and

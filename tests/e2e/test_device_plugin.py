@@ -9,32 +9,16 @@ import subprocess
 import time
 from pathlib import Path
 
-import pytest
 
 from conftest import build_dir
-from kubecluster import REPO, ApiError, load_manifest
+from kubecluster import REPO, load_manifest
 
 DEPLOY = REPO / "deploy" / "device-plugin"
 
 
 def _apply(kube):
     for f in sorted(DEPLOY.glob("*.yaml")):
-        for obj in load_manifest(f):
-            try:
-                kube.create_object(obj)
-            except ApiError as e:
-                if e.status != 409:
-                    raise
-
-
-def _allowed(kube, token, verb, resource, namespace="default", subresource=""):
-    attrs = {"verb": verb, "resource": resource, "group": "", "namespace": namespace}
-    if subresource:
-        attrs["subresource"] = subresource
-    r = kube.request("POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
-                     {"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
-                      "spec": {"resourceAttributes": attrs}}, token=token)
-    return r["status"]["allowed"]
+        kube.ensure_file(f)
 
 
 def test_manifests_accepted_and_rbac_is_exact(kube):
@@ -45,16 +29,13 @@ def test_manifests_accepted_and_rbac_is_exact(kube):
     assert spec["nodeSelector"] == {"gpushare.io/device-plugin": "aliyun"}
     env = {e["name"]: e for e in spec["containers"][0]["env"]}
     assert env["NODE_NAME"]["valueFrom"]["fieldRef"]["fieldPath"] == "spec.nodeName"
-    tr = kube.create("/api/v1/namespaces/kube-system/serviceaccounts/gpushare-device-plugin/token",
-                     {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
-                      "spec": {"audiences": ["https://kubernetes.default.svc"], "expirationSeconds": 600}})
-    token = tr["status"]["token"]
+    token = kube.service_account_token("kube-system", "gpushare-device-plugin", 600)
     for verb in ("get", "list", "watch", "patch"):
-        assert _allowed(kube, token, verb, "pods"), verb
-    assert not _allowed(kube, token, "delete", "pods")
-    assert not _allowed(kube, token, "update", "pods")
-    assert not _allowed(kube, token, "create", "pods", subresource="binding")
-    assert not _allowed(kube, token, "patch", "nodes", namespace="")
+        assert kube.allowed(token, verb, "pods", namespace="default"), verb
+    assert not kube.allowed(token, "delete", "pods", namespace="default")
+    assert not kube.allowed(token, "update", "pods", namespace="default")
+    assert not kube.allowed(token, "create", "pods", subresource="binding", namespace="default")
+    assert not kube.allowed(token, "patch", "nodes", namespace="")
 
 
 def _gpu_pod(name, units):
@@ -150,24 +131,12 @@ def test_gpu_operator_binding_grants_the_operators_service_account(kube):
     for obj in ({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "gpu-operator"}},
                 {"apiVersion": "v1", "kind": "ServiceAccount",
                  "metadata": {"name": "nvidia-device-plugin", "namespace": "gpu-operator"}}):
-        try:
-            kube.create_object(obj, namespace="gpu-operator")
-        except ApiError as e:
-            if e.status != 409:
-                raise
-    for obj in load_manifest(DEPLOY / "gpu-operator" / "rbac-gpu-operator.yaml"):
-        try:
-            kube.create_object(obj)
-        except ApiError as e:
-            if e.status != 409:
-                raise
-    tr = kube.create("/api/v1/namespaces/gpu-operator/serviceaccounts/nvidia-device-plugin/token",
-                     {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
-                      "spec": {"audiences": ["https://kubernetes.default.svc"], "expirationSeconds": 600}})
-    token = tr["status"]["token"]
+        kube.ensure_object(obj, namespace="gpu-operator")
+    kube.ensure_file(DEPLOY / "gpu-operator" / "rbac-gpu-operator.yaml")
+    token = kube.service_account_token("gpu-operator", "nvidia-device-plugin", 600)
     for verb in ("get", "list", "watch", "patch"):
-        assert _allowed(kube, token, verb, "pods"), verb
-    assert not _allowed(kube, token, "delete", "pods")
+        assert kube.allowed(token, verb, "pods", namespace="default"), verb
+    assert not kube.allowed(token, "delete", "pods", namespace="default")
 
 
 def test_node_found_from_own_pod_when_node_name_is_unset(kube, tmp_path):

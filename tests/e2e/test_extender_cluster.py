@@ -17,12 +17,11 @@ import time
 import urllib.error
 import urllib.request
 from collections import defaultdict
-from pathlib import Path
 
 import pytest
 
 from conftest import build_dir
-from kubecluster import REPO, ApiError, free_port
+from kubecluster import REPO, free_port
 
 PODS = "/api/v1/namespaces/default/pods"
 GIB = 1024
@@ -75,12 +74,7 @@ MANAGED = {
 # ------------------------------------------------------------------ processes
 def extender_kubeconfig(kube):
     """The extender's identity: the ServiceAccount and RBAC of deploy/extender/rbac.yaml."""
-    for obj in __import__("kubecluster").load_manifest(REPO / "deploy" / "extender" / "rbac.yaml"):
-        try:
-            kube.create_object(obj, obj["metadata"].get("namespace", "default"))
-        except ApiError as e:
-            if e.status != 409:
-                raise
+    kube.ensure_file(REPO / "deploy" / "extender" / "rbac.yaml")
     return kube.service_account_kubeconfig("kube-system", "gpushare-scheduler-extender")
 
 
