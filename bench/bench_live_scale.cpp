@@ -16,34 +16,11 @@
 #include <string>
 #include <vector>
 
+#include "shared_cluster.hpp"
+
 namespace {
 
-gpushare::Cluster make_cluster(int nodes) {
-  std::mt19937_64 rng(42);
-  gpushare::Cluster c;
-  for (int i = 0; i < nodes; ++i) {
-    gpushare::Node n{"node-" + std::to_string(i), 96000, 786432, {}, {}};
-    for (int g = 0; g < 8; ++g) n.gpus.push_back({g, "A100", 1000, 81920});
-    c.add_node(std::move(n));
-  }
-  std::uniform_int_distribution<int> node_d(0, nodes - 1), gpu_d(0, 7), milli_d(1, 10);
-  int k = 0;
-  while (c.free_gpu_milli() > c.total_gpu_milli() * 4 / 10) {
-    const auto node = static_cast<std::size_t>(node_d(rng));
-    const int gpu = gpu_d(rng);
-    const std::int64_t milli = milli_d(rng) * 100;
-    if (c.free_milli(node, gpu) < milli) continue;
-    c.allocate({"fill-" + std::to_string(k++), c.nodes()[node].name, node, {gpu}, milli, milli * 64, 1000, 4096});
-  }
-  return c;
-}
-
-const gpushare::Cluster& cluster_of(int nodes) {
-  static std::map<int, gpushare::Cluster> cache;
-  auto it = cache.find(nodes);
-  if (it == cache.end()) it = cache.emplace(nodes, make_cluster(nodes)).first;
-  return it->second;
-}
+const gpushare::Cluster& cluster_of(int nodes) { return bench::shared_cluster(nodes); }
 
 /// kind 0: single-GPU shares; kind 1: whole GPUs (2 or 4).
 std::vector<gpushare::Request> requests(int kind) {

@@ -10,36 +10,12 @@
 #include <random>
 #include <vector>
 
+#include "shared_cluster.hpp"
+
 namespace {
 
-gpushare::Cluster make_cluster(int gpus) {
-  std::mt19937_64 rng(42);
-  gpushare::Cluster c;
-  const int nodes = gpus / 8;
-  for (int i = 0; i < nodes; ++i) {
-    gpushare::Node n{"node-" + std::to_string(i), 96000, 786432, {}, {}};
-    for (int g = 0; g < 8; ++g) n.gpus.push_back({g, "A100", 1000, 81920});
-    c.add_node(std::move(n));
-  }
-  // Random shares on random GPUs until ~60% of compute is taken.
-  std::uniform_int_distribution<int> node_d(0, nodes - 1), gpu_d(0, 7), milli_d(1, 10);
-  int k = 0;
-  while (c.free_gpu_milli() > c.total_gpu_milli() * 4 / 10) {
-    const auto node = static_cast<std::size_t>(node_d(rng));
-    const int gpu = gpu_d(rng);
-    const std::int64_t milli = milli_d(rng) * 100;
-    if (c.free_milli(node, gpu) < milli) continue;
-    c.allocate({"fill-" + std::to_string(k++), c.nodes()[node].name, node, {gpu}, milli, milli * 64, 1000, 4096});
-  }
-  return c;
-}
-
-const gpushare::Cluster& cluster_of(int gpus) {
-  static std::map<int, gpushare::Cluster> cache;
-  auto it = cache.find(gpus);
-  if (it == cache.end()) it = cache.emplace(gpus, make_cluster(gpus)).first;
-  return it->second;
-}
+// `gpus` GPUs: gpus / 8 nodes of the shared benchmark cluster (about 60% of compute taken).
+const gpushare::Cluster& cluster_of(int gpus) { return bench::shared_cluster(gpus / 8); }
 
 std::vector<gpushare::Request> requests() {
   std::vector<gpushare::Request> out;
@@ -78,7 +54,7 @@ void BM_BestFitLinearScan(benchmark::State& s) { run(s, false); }
 
 // Cost of keeping the index in step: one allocate plus its release.
 void BM_AllocateRelease(benchmark::State& state) {
-  gpushare::Cluster c = make_cluster(static_cast<int>(state.range(0)));
+  gpushare::Cluster c = cluster_of(static_cast<int>(state.range(0)));  // a copy: this one changes
   const auto reqs = requests();
   std::size_t i = 0;
   for (auto _ : state) {
